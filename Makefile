@@ -1,0 +1,39 @@
+# The two README commands: `make dev` (a local Temporal cluster on SQLite) and `make test` (the whole suite).
+SHELL := bash
+.DEFAULT_GOAL := help
+UV ?= uv
+export UV_PYTHON ?= 3.11
+
+.PHONY: help setup tools dev test lint unit e2e bench env-example clean
+
+help:
+	@echo "make dev    - build what is needed, then run a local Temporal cluster (SQLite) through the launcher"
+	@echo "make test   - lint, type-check and run every test (starts its own PostgreSQL and temporal-servers)"
+	@echo "make bench  - launcher and credential-command benchmarks"
+
+setup:
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
+	$(UV) sync --locked --all-groups
+
+tools:
+	bash scripts/build-temporal-tools.sh
+
+dev: setup tools
+	bash scripts/dev-cluster.sh
+
+lint: setup
+	$(UV) run ruff check src tests bench
+	$(UV) run ruff format --check src tests bench
+	$(UV) run mypy
+
+test: setup tools lint
+	$(UV) run pytest
+
+bench: setup tools
+	$(UV) run python bench/run.py
+
+env-example: setup
+	$(UV) run temporal-dsql-runtime variables --format env > .env.example
+
+clean:
+	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache

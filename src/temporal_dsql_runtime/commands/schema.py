@@ -1,0 +1,136 @@
+"""`temporal-dsql-runtime schema`: set up, update, inspect and plan a versioned SQL schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from ..cli_support import env_file_option, process_environment, reports_user_errors
+from ..schema.locations import TARGETS, SchemaTarget
+from ..schema.plan import DIALECTS, Dialect, describe
+from ..schema.tasks import Target, plan_changes, resolve_target, schema_status, setup_schema, update_schema
+from ..settings import Settings, load_settings
+
+
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every schema subcommand shares: which database, schema directory and dialect."""
+    options = [
+        click.option(
+            "--schema-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Versioned schema directory (vX.Y/manifest.json + SQL). "
+            "Default: /etc/temporal/schema/<postgresql/v12|dsql>/<target>/versioned.",
+        ),
+        click.option(
+            "--dialect",
+            type=click.Choice(DIALECTS),
+            help="dsql: one DDL per transaction, waits for ASYNC indexes; postgres: plain PostgreSQL. "
+            "Default: dsql for a DSQL host.",
+        ),
+        click.option(
+            "--target",
+            type=click.Choice(TARGETS),
+            default="temporal",
+            show_default=True,
+            help="temporal (in TEMPORAL_SQL_DATABASE) or visibility (in TEMPORAL_VISIBILITY_DATABASE).",
+        ),
+        click.option("--database", help="Database to work on instead of the target's configured one."),
+        env_file_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _target(
+    env_file: Path | None, schema_dir: Path | None, dialect: str | None, target: str, database: str | None
+) -> tuple[Settings, Target]:
+    """The settings from the environment, and the database the options choose."""
+    settings = load_settings(process_environment(), env_file)
+    chosen = resolve_target(
+        settings,
+        target=cast(SchemaTarget, target),
+        database=database,
+        schema_dir=schema_dir,
+        dialect=cast(Dialect | None, dialect),
+    )
+    return settings, chosen
+
+
+@click.group()
+def schema() -> None:
+    """Versioned SQL schema, kept the way temporal-sql-tool keeps it (either tool can take over)."""
+
+
+SchemaTask = Callable[..., object]
+to_version_option = click.option("--to-version", help="Stop at this version. Default: the newest.")
+dry_run_option = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+
+
+def _changing_command(name: str, run: SchemaTask, summary: str) -> click.Command:
+    """`setup` or `update`: the same options, a different task."""
+
+    @schema.command(name=name, help=summary)
+    @target_options
+    @to_version_option
+    @dry_run_option
+    @reports_user_errors
+    def command(
+        schema_dir: Path | None,
+        dialect: str | None,
+        target: str,
+        database: str | None,
+        env_file: Path | None,
+        to_version: str | None,
+        dry_run: bool,
+    ) -> None:
+        settings, chosen = _target(env_file, schema_dir, dialect, target, database)
+        run(settings, chosen, to_version=to_version, dry_run=dry_run, echo=click.echo)
+
+    return command
+
+
+setup = _changing_command(
+    "setup", setup_schema, "Create the database and version tables if missing, then apply every version."
+)
+update = _changing_command("update", update_schema, "Apply every version newer than the database's.")
+
+
+@schema.command()
+@target_options
+@reports_user_errors
+def version(
+    schema_dir: Path | None, dialect: str | None, target: str, database: str | None, env_file: Path | None
+) -> None:
+    """Print the database's schema version and the newest available; exit 1 when behind."""
+    settings, chosen = _target(env_file, schema_dir, dialect, target, database)
+    status = schema_status(settings, chosen)
+    click.echo(f"database {status.database}: version {status.current or 'none'}, newest {status.latest}")
+    if not status.up_to_date:
+        raise SystemExit(1)
+
+
+@schema.command()
+@target_options
+@to_version_option
+@click.option(
+    "--from-version",
+    help="Plan offline from this version ('none': a database without schema_version) instead of connecting.",
+)
+@reports_user_errors
+def plan(
+    schema_dir: Path | None,
+    dialect: str | None,
+    target: str,
+    database: str | None,
+    env_file: Path | None,
+    to_version: str | None,
+    from_version: str | None,
+) -> None:
+    """Print the transactions `setup` would run, in order, without running them."""
+    settings, chosen = _target(env_file, schema_dir, dialect, target, database)
+    for line in describe(plan_changes(settings, chosen, to_version=to_version, from_version=from_version)):
+        click.echo(line)

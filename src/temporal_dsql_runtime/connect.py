@@ -1,0 +1,171 @@
+"""psycopg connections from Settings: host and port, TLS as configured, a password or a fresh IAM token.
+
+TLS maps onto libpq's `sslmode`: with a CA file, `verify-full` (or `verify-ca` when host verification is off);
+without one, `verify-full` against the system's CA store (`sslrootcert=system`, which is how DSQL's public
+certificates verify), or `require` when host verification is off. A TLS server name different from the host
+becomes libpq's `host` (what the certificate is checked against) with the real address in `hostaddr`.
+IAM tokens come from `tokens.token_for_settings` (DSQL for a DSQL endpoint, RDS IAM otherwise), also for the
+`plugin` auth method, where the server's plugin mints its own but this tool still needs one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+from pydantic import SecretStr
+
+from .errors import ConfigError, UnavailableError, UserError
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+DEFAULT_CONNECT_TIMEOUT = 10
+APPLICATION_NAME = "temporal-dsql-runtime"
+PASSWORD_VARIABLES = "TEMPORAL_SQL_PASSWORD (or TEMPORAL_SQL_PASSWORD_FILE)"
+
+
+class DatabaseMissing(ConfigError):
+    """The server is reachable and the credentials work, but the database does not exist."""
+
+
+def connection_options(
+    settings: Settings, *, database: str | None = None, connect_timeout: float | None = None
+) -> dict[str, str]:
+    """libpq connection keywords for the configured database, without the password."""
+    if not settings.sql_host:
+        raise ConfigError("TEMPORAL_SQL_HOST: required to connect; accepts a host name or IP address")
+    timeout = connect_timeout or _setting_timeout(settings)
+    options = {
+        "host": settings.sql_host,
+        "port": str(settings.sql_port),
+        "dbname": database or settings.sql_database or "postgres",
+        "connect_timeout": str(max(2, round(timeout))),
+        "application_name": APPLICATION_NAME,
+    }
+    if settings.sql_user:
+        options["user"] = settings.sql_user
+    options.update(tls_options(settings))
+    server_name = settings.sql_server_name
+    if settings.sql_tls_enabled and server_name and server_name != settings.sql_host:
+        options["host"] = server_name
+        options["hostaddr"] = _address_of(settings.sql_host, settings.sql_port)
+    return options
+
+
+def tls_options(settings: Settings) -> dict[str, str]:
+    """libpq's TLS keywords for the configured TLS settings."""
+    if not settings.sql_tls_enabled:
+        return {"sslmode": "disable"}
+    verify_host = settings.sql_tls_enable_host_verification
+    if settings.sql_ca_file is not None:
+        options = {
+            "sslmode": "verify-full" if verify_host else "verify-ca",
+            "sslrootcert": str(settings.sql_ca_file),
+        }
+    elif verify_host:
+        options = {"sslmode": "verify-full", "sslrootcert": "system"}
+    else:
+        options = {"sslmode": "require"}
+    if settings.sql_cert_file is not None and settings.sql_key_file is not None:
+        options |= {"sslcert": str(settings.sql_cert_file), "sslkey": str(settings.sql_key_file)}
+    return options
+
+
+def database_password(settings: Settings) -> SecretStr | None:
+    """The password to present: the configured one, or a freshly minted IAM token for `iam` and `plugin`."""
+    if settings.sql_auth_method in ("iam", "plugin"):
+        from .tokens import token_for_settings
+
+        return SecretStr(token_for_settings(settings))
+    return settings.sql_password
+
+
+def open_connection(
+    settings: Settings,
+    *,
+    database: str | None = None,
+    connect_timeout: float | None = None,
+    autocommit: bool = True,
+) -> psycopg.Connection:
+    """Connect to the configured database (or `database` on the same server); failures are one-line errors."""
+    options = connection_options(settings, database=database, connect_timeout=connect_timeout)
+    password = database_password(settings)
+    try:
+        secret = {"password": password.get_secret_value()} if password is not None else {}
+        return psycopg.connect(make_conninfo("", **options, **secret), autocommit=autocommit)
+    except psycopg.OperationalError as error:
+        raise connection_failure(error, settings, options["dbname"]) from None
+
+
+def connection_failure(error: psycopg.OperationalError, settings: Settings, database: str) -> UserError:
+    """A one-line, secret-free explanation of a failed connection, naming the setting to look at."""
+    reason = failure_reason(error)
+    lowered = reason.lower()
+    user = settings.sql_user or "(default user)"
+    where = f"{settings.sql_host}:{settings.sql_port}"
+    iam = settings.sql_auth_method in ("iam", "plugin")
+    if "password authentication failed" in lowered or "access denied" in lowered:
+        if iam:
+            return ConfigError(
+                f"{where} refused the IAM token for user {user}: check that the AWS identity may connect "
+                f"({'dsql:DbConnectAdmin or dsql:DbConnect' if settings.uses_dsql else 'rds-db:connect'}), "
+                "TEMPORAL_SQL_REGION and TEMPORAL_SQL_USER"
+            )
+        return ConfigError(
+            f"{where}: password authentication failed for user {user}: check {PASSWORD_VARIABLES} "
+            "and TEMPORAL_SQL_USER"
+        )
+    if "does not exist" in lowered and "database" in lowered:
+        return DatabaseMissing(
+            f"{where}: database {database} does not exist: create it, or let "
+            "`temporal-dsql-runtime schema setup` create it (check TEMPORAL_SQL_DATABASE / "
+            "TEMPORAL_VISIBILITY_DATABASE)"
+        )
+    if "no pg_hba.conf entry" in lowered:
+        tls = "with" if settings.sql_tls_enabled else "without"
+        return ConfigError(
+            f"{where}: the server's pg_hba.conf has no entry for user {user}, database {database} {tls} TLS: "
+            "have it allowed, or turn on TEMPORAL_SQL_TLS_ENABLED if only TLS (hostssl) is allowed"
+        )
+    if "does not support ssl" in lowered:
+        return ConfigError(f"{where}: {TLS_NOT_OFFERED}")
+    if "certificate" in lowered or "ssl" in lowered:
+        return ConfigError(
+            f"{where}: TLS failed: {reason}; check TEMPORAL_SQL_CA_FILE and TEMPORAL_SQL_SERVER_NAME"
+        )
+    return UnavailableError(f"cannot connect to {where}: {reason}")
+
+
+TLS_NOT_OFFERED = (
+    "the server does not offer TLS but TEMPORAL_SQL_TLS_ENABLED is true: turn on ssl in the server, "
+    "or set TEMPORAL_SQL_TLS_ENABLED=false for a server that has no TLS (never for DSQL)"
+)
+
+
+def failure_reason(error: psycopg.Error) -> str:
+    """The server's or libpq's own reason, without psycopg's `connection to server at ... failed:` prefix."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    last = lines[-1] if lines else type(error).__name__
+    reason = last.rsplit(" failed: ", 1)[-1]
+    return reason.removeprefix("FATAL:").strip()
+
+
+def _address_of(host: str, port: int) -> str:
+    """An IP address for `host`, for libpq's `hostaddr`."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
+    except OSError as error:
+        raise UnavailableError(f"TEMPORAL_SQL_HOST: {host} does not resolve: {error}") from None
+
+
+def _setting_timeout(settings: Settings) -> float:
+    timeout = settings.sql_connection_timeout
+    return timeout.seconds if timeout is not None and timeout.seconds > 0 else DEFAULT_CONNECT_TIMEOUT

@@ -1,0 +1,34 @@
+"""`--explain`: each setting's value and where it came from, secrets redacted."""
+
+from __future__ import annotations
+
+from .render import REDACTED
+from .settings import SECRET_FIELDS, Settings, settings_from, variable_of
+from .sources import Collected
+from .variables_doc import default_text
+
+
+def explain_lines(collected: Collected) -> list[str]:
+    """One line per variable: `NAME = value  (origin)`; effective defaults shown for unset ones."""
+    settings = settings_from(collected)
+    lines = []
+    for name, field in Settings.model_fields.items():
+        variable = variable_of(name)
+        value = getattr(settings, name)
+        if name in SECRET_FIELDS:
+            shown = REDACTED if value is not None else ""
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        elif isinstance(value, tuple):
+            shown = ",".join(value)
+        elif isinstance(value, dict):
+            shown = ",".join(f"{k}={v}" for k, v in value.items())
+        else:
+            shown = "" if value is None else str(value)
+        origin = collected.origins.get(variable)
+        if origin is None and name == "sql_region" and "AWS_REGION" in collected.origins:
+            origin = f"{collected.origins['AWS_REGION']} (AWS_REGION)"
+        if origin is None:
+            origin = "default" if shown == default_text(field) else "derived from other settings"
+        lines.append(f"{variable} = {shown}  ({origin})")
+    return lines

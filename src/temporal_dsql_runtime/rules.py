@@ -1,0 +1,222 @@
+"""Rules that span several settings: what pydantic's per-field checks cannot see."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .settings import SERVICES, dsql_region, variable_of
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+DSQL_SESSION_LIMIT_SECONDS = 3600
+RDS_TOKEN_LIMIT_SECONDS = 900
+
+Rule = Callable[["Settings"], Iterator[str]]
+
+
+def _host_required(s: Settings) -> Iterator[str]:
+    if s.sql_plugin_name != "sqlite" and not s.sql_host:
+        yield f"TEMPORAL_SQL_HOST: required for plugin {s.sql_plugin_name}; accepts a host name or IP address"
+
+
+def _dsql_tls(s: Settings) -> Iterator[str]:
+    if s.uses_dsql and not s.sql_tls_enabled and not s.sql_allow_insecure_dsql:
+        yield (
+            "TEMPORAL_SQL_TLS_ENABLED: DSQL requires TLS; accepts true here "
+            "(set TEMPORAL_SQL_ALLOW_INSECURE_DSQL=true only for a local proxy that adds TLS)"
+        )
+
+
+def _dsql_database(s: Settings) -> Iterator[str]:
+    if s.uses_dsql and s.sql_database != "postgres":
+        yield f"TEMPORAL_SQL_DATABASE: DSQL has one database; accepts postgres, not {s.sql_database!r}"
+
+
+def _lifetimes(s: Settings) -> Iterator[str]:
+    if not s.uses_dsql:
+        return
+    for name in ("sql_max_conn_lifetime", "dsql_reservoir_base_lifetime"):
+        lifetime = getattr(s, name)
+        if lifetime is not None and lifetime.seconds >= DSQL_SESSION_LIMIT_SECONDS:
+            yield (
+                f"{variable_of(name)}: {lifetime} reaches DSQL's 1-hour connection limit; "
+                "accepts a Go duration under 1h, e.g. 55m"
+            )
+
+
+def _pools(s: Settings) -> Iterator[str]:
+    if s.sql_max_idle_conns > s.sql_max_conns:
+        yield (
+            f"TEMPORAL_SQL_MAX_IDLE_CONNS: {s.sql_max_idle_conns} exceeds TEMPORAL_SQL_MAX_CONNS "
+            f"({s.sql_max_conns}); accepts at most the pool size"
+        )
+    for service in SERVICES:
+        idle: int | None = getattr(s, f"{service}_sql_max_idle_conns")
+        if idle is not None and idle > s.max_conns(service):
+            yield (
+                f"{variable_of(f'{service}_sql_max_idle_conns')}: {idle} exceeds the {service} pool size "
+                f"({s.max_conns(service)}); accepts at most the pool size"
+            )
+
+
+def _auth(s: Settings) -> Iterator[str]:
+    method = s.sql_auth_method
+    if s.sql_plugin_name == "sqlite":
+        return
+    if method == "plugin" and s.sql_plugin_name != "dsql":
+        yield "TEMPORAL_SQL_AUTH_METHOD: plugin works only with TEMPORAL_SQL_PLUGIN_NAME=dsql; accepts iam or password"
+    if method in ("plugin", "iam") and (s.sql_password is not None or s.sql_password_file is not None):
+        yield f"TEMPORAL_SQL_PASSWORD: not used with TEMPORAL_SQL_AUTH_METHOD={method}; unset it or use password"
+    if (method == "iam" or (method == "plugin" and s.sql_plugin_name == "dsql")) and not s.sql_region:
+        yield (
+            "TEMPORAL_SQL_REGION: required for IAM authentication and not readable from the host; "
+            "accepts an AWS region such as eu-west-1 (AWS_REGION works too)"
+        )
+    if method == "password" and s.uses_dsql and s.sql_password is None:
+        yield "TEMPORAL_SQL_PASSWORD: DSQL needs a token as password; set it, its _FILE form, or use auth iam"
+    if method == "iam" and not s.uses_dsql and s.sql_iam_token_ttl > RDS_TOKEN_LIMIT_SECONDS:
+        yield "TEMPORAL_SQL_IAM_TOKEN_TTL: RDS IAM tokens live at most 900 s; accepts 1 to 900 for a non-DSQL host"
+    if s.sql_password_delivery == "command":
+        if method == "plugin":
+            yield "TEMPORAL_SQL_PASSWORD_DELIVERY: command is for auth iam or password; accepts static here"
+        if method == "password" and s.sql_password_file is None:
+            yield (
+                "TEMPORAL_SQL_PASSWORD_DELIVERY: command re-reads TEMPORAL_SQL_PASSWORD_FILE, which is unset; "
+                "accepts static, or set the _FILE form"
+            )
+
+
+def _tls_files(s: Settings) -> Iterator[str]:
+    files = {name: getattr(s, name) for name in ("sql_ca_file", "sql_cert_file", "sql_key_file")}
+    for name, path in files.items():
+        if path is None:
+            continue
+        if not s.sql_tls_enabled:
+            yield f"{variable_of(name)}: set while TEMPORAL_SQL_TLS_ENABLED is false; enable TLS or unset it"
+        elif not _readable(path):
+            yield f"{variable_of(name)}: {path} is not a readable file; accepts a path to a PEM file"
+    if (files["sql_cert_file"] is None) != (files["sql_key_file"] is None):
+        yield "TEMPORAL_SQL_CERT_FILE and TEMPORAL_SQL_KEY_FILE: give both for a client certificate, or neither"
+
+
+def _visibility(s: Settings) -> Iterator[str]:
+    store = s.visibility_store
+    if s.elasticsearch_host is not None and s.opensearch_endpoint != _legacy_endpoint(s):
+        yield "TEMPORAL_ELASTICSEARCH_HOST: set together with TEMPORAL_OPENSEARCH_ENDPOINT; keep only the latter"
+    if store == "sql" and s.sql_plugin_name == "sqlite":
+        yield "TEMPORAL_VISIBILITY_STORE: sql needs a database server; accepts sqlite with the sqlite plugin"
+    if store == "sqlite" and s.sql_plugin_name != "sqlite":
+        yield "TEMPORAL_VISIBILITY_STORE: sqlite needs TEMPORAL_SQL_PLUGIN_NAME=sqlite; accepts opensearch or sql"
+    if store not in ("opensearch", "elasticsearch"):
+        return
+    if s.opensearch_endpoint is None:
+        yield f"TEMPORAL_OPENSEARCH_ENDPOINT: required for visibility store {store}; accepts an http(s) URL"
+    if s.opensearch_auth == "basic" and (s.opensearch_user is None or s.opensearch_password is None):
+        yield (
+            "TEMPORAL_OPENSEARCH_AUTH: basic needs TEMPORAL_OPENSEARCH_USER and TEMPORAL_OPENSEARCH_PASSWORD "
+            "(or its _FILE form)"
+        )
+    if s.opensearch_auth == "aws-sigv4" and not s.opensearch_region:
+        yield "TEMPORAL_OPENSEARCH_REGION: required for aws-sigv4; accepts an AWS region such as eu-west-1"
+
+
+def _legacy_endpoint(s: Settings) -> str:
+    scheme = s.elasticsearch_scheme or "http"
+    port = s.elasticsearch_port or (443 if scheme == "https" else 9200)
+    return f"{scheme}://{s.elasticsearch_host}:{port}"
+
+
+def _ports(s: Settings) -> Iterator[str]:
+    used: Counter[int] = Counter()
+    names: dict[int, list[str]] = {}
+    for service in s.services:
+        ports = {
+            f"{service}_grpc_port": s.grpc_port(service),
+            f"{service}_membership_port": s.membership_port(service),
+        }
+        if service == "frontend":
+            ports["frontend_http_port"] = s.frontend_http_port
+        for name, port in ports.items():
+            used[port] += 1
+            names.setdefault(port, []).append(variable_of(name))
+    for port, count in used.items():
+        if count > 1:
+            yield f"{' and '.join(names[port])}: all set to {port}; each service port must be distinct"
+
+
+def _connection_budget(s: Settings) -> Iterator[str]:
+    if not s.uses_dsql:
+        return
+    pools = 2 if s.visibility_store == "sql" else 1
+    total = sum(s.replicas(service) * s.max_conns(service) * pools for service in SERVICES)
+    if total > s.dsql_cluster_connection_limit:
+        terms = " + ".join(f"{s.replicas(x)}x{s.max_conns(x)} {x}" for x in SERVICES)
+        yield (
+            f"TEMPORAL_SQL_MAX_CONNS: replicas x pool size ({terms}) x {pools} pool(s) = {total} connections, "
+            f"over the DSQL cluster limit of {s.dsql_cluster_connection_limit} "
+            "(TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT); lower pool sizes or replicas"
+        )
+
+
+def _reservoir(s: Settings) -> Iterator[str]:
+    target, low = s.dsql_reservoir_target_ready, s.dsql_reservoir_low_watermark
+    if target is not None and low is not None and low > target:
+        yield f"DSQL_RESERVOIR_LOW_WATERMARK: {low} exceeds DSQL_RESERVOIR_TARGET_READY ({target})"
+
+
+def _files(s: Settings) -> Iterator[str]:
+    if s.dynamic_config_file is not None and not _readable(s.dynamic_config_file):
+        yield f"TEMPORAL_DYNAMIC_CONFIG_FILE: {s.dynamic_config_file} is not a readable file"
+
+
+def _region_matches_host(s: Settings) -> Iterator[str]:
+    host_region = dsql_region(s.sql_host)
+    if host_region and s.sql_region and s.sql_region != host_region:
+        yield (
+            f"TEMPORAL_SQL_REGION: {s.sql_region} differs from the region in the DSQL host ({host_region}); "
+            "tokens signed for the wrong region are refused"
+        )
+
+
+def _readable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.R_OK)
+
+
+RULES: tuple[Rule, ...] = (
+    _host_required,
+    _dsql_tls,
+    _dsql_database,
+    _lifetimes,
+    _pools,
+    _auth,
+    _tls_files,
+    _visibility,
+    _ports,
+    _connection_budget,
+    _reservoir,
+    _files,
+    _region_matches_host,
+)
+
+
+def problems(settings: Settings) -> list[str]:
+    """Every cross-setting problem, one line each."""
+    return [problem for rule in RULES for problem in rule(settings)]
+
+
+def warnings(settings: Settings) -> list[str]:
+    """Valid but risky choices the launcher announces at start."""
+    found = []
+    if settings.uses_dsql and not settings.sql_tls_enabled:
+        found.append("TLS to DSQL is OFF (TEMPORAL_SQL_ALLOW_INSECURE_DSQL=true): use only behind a TLS proxy")
+    if settings.sql_auth_method == "iam" and settings.sql_password_delivery == "static":
+        found.append(
+            f"IAM token minted once with a {settings.sql_iam_token_ttl} s lifetime: new connections fail "
+            "after that; restart the server within the TTL or use TEMPORAL_SQL_PASSWORD_DELIVERY=command"
+        )
+    return found

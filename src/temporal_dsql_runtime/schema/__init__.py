@@ -1,0 +1,1 @@
+"""Versioned schema management in temporal-sql-tool's layout, with Aurora DSQL's transaction rules."""
