@@ -19,18 +19,18 @@ tools:
 	bash scripts/build-temporal-tools.sh
 
 dev: setup tools
-	bash scripts/dev-cluster.sh
+	$(UV) run python scripts/dev_cluster.py
 
 lint: setup
-	$(UV) run ruff check src tests bench
-	$(UV) run ruff format --check src tests bench
+	$(UV) run ruff check src tests bench scripts
+	$(UV) run ruff format --check src tests bench scripts
 	$(UV) run mypy
 
 test: setup tools lint
 	$(UV) run pytest
 
 bench: setup tools
-	$(UV) run python bench/run.py
+	$(UV) run python bench/run.py --write bench/RESULTS.md
 
 env-example: setup
 	$(UV) run temporal-dsql-runtime variables --format env > .env.example

@@ -173,8 +173,16 @@ def main() -> int:
         "--executable", help="temporal-dsql-runtime to measure (default: the one the rendered config names)."
     )
     arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tdr-bench-") as directory:
+        text, met = measure(Path(directory), arguments)
+    print(text)
+    if arguments.write:
+        arguments.write.write_text(text)
+    return 0 if met else 1
 
-    workspace = Path(tempfile.mkdtemp(prefix="tdr-bench-"))
+
+def measure(workspace: Path, arguments: argparse.Namespace) -> tuple[str, bool]:
+    """Run every comparison and the warm-up in `workspace`: the markdown report, and whether all held."""
     stub = workspace / "stub-server"
     stub.write_text("#!/bin/sh\nexit 0\n")
     stub.chmod(0o755)
@@ -233,10 +241,7 @@ def main() -> int:
 
     command = shlex.join(["uv", "run", "python", "bench/run.py", *sys.argv[1:]])
     text = report(comparisons, warm_up, command, arguments.repetitions)
-    print(text)
-    if arguments.write:
-        arguments.write.write_text(text)
-    return 0 if all(c.met for c in comparisons) and warm_up.met else 1
+    return text, all(c.met for c in comparisons) and warm_up.met
 
 
 if __name__ == "__main__":

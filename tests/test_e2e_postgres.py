@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from support.postgres import PostgresServer, running_postgres
 from support.temporal_cluster import (
     SERVICES,

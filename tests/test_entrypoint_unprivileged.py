@@ -1,11 +1,13 @@
-"""The image's entrypoint without Docker: `temporal-dsql-runtime start` as an unprivileged user, from a root-owned
-read-only venv (built and trimmed the image's way, on the distribution's python3), with only the runtime
-directory writable, starts the SQLite profile through the real temporal-server; the image's health check then
-reports every service SERVING, and SIGTERM stops it cleanly.
+"""The image's entrypoint without Docker, starting the SQLite profile through the real temporal-server.
+
+`temporal-dsql-runtime start` runs as an unprivileged user from a root-owned, read-only venv (built and
+trimmed the image's way, on the distribution's python3) with only the runtime directory writable; the image's
+health check then reports every service SERVING, and SIGTERM stops it cleanly.
 """
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -16,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -77,15 +80,23 @@ def runtime_dir() -> Iterator[Path]:
 
 
 def as_user(
-    command: list[str | Path], environment: dict[str, str], **kwargs: object
+    command: list[str | Path], environment: dict[str, str], output: IO[bytes] | int, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    """Start `command` as the unprivileged user, stdout and stderr both to `output`."""
     return subprocess.Popen(
-        command, env=environment, user=UNPRIVILEGED_USER, group="nogroup", extra_groups=[], **kwargs
-    )  # type: ignore[call-overload]
+        command,
+        env=environment,
+        user=UNPRIVILEGED_USER,
+        group=grp.getgrgid(pwd.getpwnam(UNPRIVILEGED_USER).pw_gid).gr_name,
+        extra_groups=[],
+        stdout=output,
+        stderr=subprocess.STDOUT if output != subprocess.PIPE else subprocess.PIPE,
+        cwd=cwd,
+    )
 
 
 def run_as_user(command: list[str | Path], environment: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
-    process = as_user(command, environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = as_user(command, environment, subprocess.PIPE)
     stdout, stderr = process.communicate(timeout=60)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
@@ -131,9 +142,7 @@ def test_the_entrypoint_serves_as_an_unprivileged_user_writing_only_its_runtime_
 
     log_path = runtime_dir.parent / "launcher.log"
     with log_path.open("wb") as log:
-        launcher = as_user(
-            [install.launcher, "start"], environment, stdout=log, stderr=subprocess.STDOUT, cwd=runtime_dir
-        )
+        launcher = as_user([install.launcher, "start"], environment, log, cwd=runtime_dir)
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while True:
@@ -172,3 +181,15 @@ def test_the_entrypoint_serves_as_an_unprivileged_user_writing_only_its_runtime_
     assert set(files_owned_by_user(WORLD_WRITABLE, runtime_dir)) == strays_before, (
         "wrote outside its runtime dir"
     )
+
+
+def test_without_a_writable_runtime_dir_the_entrypoint_fails_in_one_line(
+    install: Install, runtime_dir: Path
+) -> None:
+    """A read-only root filesystem without the documented tmpfs: exit 78 and a line naming the setting."""
+    os.chown(runtime_dir, 0, 0)
+    result = run_as_user([install.launcher, "start"], image_environment(install, runtime_dir))
+    assert result.returncode == 78
+    errors = [line for line in result.stderr.decode().splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: TEMPORAL_RUNTIME_DIR: cannot write"), errors
+    assert "Traceback" not in result.stderr.decode()

@@ -22,7 +22,7 @@ from schema_support import (
 from support.postgres import PostgresServer, running_postgres
 from temporal_dsql_runtime.connect import open_connection
 from temporal_dsql_runtime.errors import UnavailableError
-from temporal_dsql_runtime.schema.apply import RetryPolicy, apply_plan
+from temporal_dsql_runtime.schema.apply import RetryPolicy, StatementFailed, apply_plan
 from temporal_dsql_runtime.schema.plan import Plan, RunStatement
 from temporal_dsql_runtime.schema.statements import split_sql
 from temporal_dsql_runtime.schema.tasks import resolve_target, setup_schema
@@ -144,17 +144,28 @@ def test_an_async_step_waits_for_the_job_id_its_statement_returns(server: Postgr
     with open_connection(settings) as conn:
         conn.execute("CREATE TABLE sys.waited (job TEXT)")
         conn.execute(
-            "CREATE PROCEDURE sys.wait_for_job(job TEXT) LANGUAGE sql "
-            "AS $$ INSERT INTO sys.waited VALUES (job) $$"
-        )
-        (statement,) = split_sql("SELECT 'job-7'", "v1.0/jobs.sql")
-        plan = Plan(
-            "dsql", "jobs", "1.0", "1.0", (RunStatement(statement, statement.text, waits_for_job=True),)
+            "CREATE PROCEDURE sys.wait_for_job(job TEXT, INOUT succeeded BOOLEAN DEFAULT NULL) "
+            "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO sys.waited VALUES (job); "
+            "succeeded := job <> 'job-bad'; END $$"
         )
         lines: list[str] = []
-        apply_plan(conn, plan, echo=lines.append)
-        assert conn.execute("SELECT job FROM sys.waited").fetchall() == [("job-7",)]
-    assert lines == [
-        "  1. DML  v1.0/jobs.sql statement 1 (line 1): SELECT 'job-7'; then CALL sys.wait_for_job(<job id>): "
-        "done (waited for job job-7)"
-    ]
+        apply_plan(conn, job_plan("job-7", "1.0"), echo=lines.append)
+        assert lines == [
+            "  1. DML  v1.0/jobs.sql statement 1 (line 1): SELECT 'job-7'; "
+            "then CALL sys.wait_for_job(<job id>): done (waited for job job-7)"
+        ]
+        with pytest.raises(StatementFailed) as raised:
+            apply_plan(conn, job_plan("job-bad", "1.0"))
+        assert raised.value.problems == (
+            "v1.0/jobs.sql statement 1 (line 1): SELECT 'job-bad': index build job job-bad failed "
+            "(sys.wait_for_job returned false; see sys.jobs); the database stays at version 1.0",
+        )
+        assert conn.execute("SELECT job FROM sys.waited").fetchall() == [("job-7",), ("job-bad",)]
+
+
+def job_plan(job: str, version: str) -> Plan:
+    """A DSQL plan of one step whose statement returns `job` as its job id, as CREATE INDEX ASYNC does."""
+    (statement,) = split_sql(f"SELECT '{job}'", "v1.0/jobs.sql")
+    return Plan(
+        "dsql", "jobs", version, version, (RunStatement(statement, statement.text, waits_for_job=True),)
+    )

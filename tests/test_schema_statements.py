@@ -46,10 +46,15 @@ def test_async_index_keeps_its_dsql_text_and_gets_a_postgres_form() -> None:
     assert second.async_index and second.line == 2
 
 
-def test_async_in_other_places_is_an_identifier() -> None:
-    sql = 'CREATE INDEX async ON t (a); CREATE INDEX "ASYNC" ON t (b); SELECT async FROM t;'
-    assert [s.async_index for s in split_sql(sql, "f.sql")] == [False, False, False]
-    assert [s.postgres_text for s in split_sql(sql, "f.sql")] == texts(sql)
+def test_async_before_on_is_dsqls_unnamed_async_index_and_elsewhere_an_identifier() -> None:
+    sql = 'CREATE INDEX async ON t (a); CREATE INDEX "async" ON t (b); SELECT async FROM t;'
+    statements = split_sql(sql, "f.sql")
+    assert [s.async_index for s in statements] == [True, False, False]
+    assert [s.postgres_text for s in statements] == [
+        "CREATE INDEX ON t (a)",
+        'CREATE INDEX "async" ON t (b)',
+        "SELECT async FROM t",
+    ]
 
 
 def test_statements_are_classified_for_dsql_transactions() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 import click
 
@@ -40,9 +39,9 @@ def cli() -> None:
     """Run Temporal on Aurora DSQL: render configs, start services, check connectivity, manage schema."""
 
 
-def main(*args: Any) -> None:
+def main() -> None:
     """Console entry point of `temporal-dsql-runtime`."""
-    cli.main(*args, prog_name="temporal-dsql-runtime")
+    cli.main(prog_name="temporal-dsql-runtime")
 
 
 def render_main() -> None:

@@ -72,7 +72,9 @@ def write_private_file(path: Path, text: str) -> None:
 
 def server_environment(environment: Mapping[str, str], settings: Settings) -> dict[str, str]:
     """The environment temporal-server gets: ours minus what it misreads and our secrets, plus the plugin's."""
-    handed = {k: v for k, v in environment.items() if k not in MISREAD_BY_SERVER and k not in SECRET_VARIABLES}
+    handed = {
+        k: v for k, v in environment.items() if k not in MISREAD_BY_SERVER and k not in SECRET_VARIABLES
+    }
     if settings.sql_plugin_name == "dsql":
         handed.update(settings.dsql_plugin_environment())
     return handed
@@ -92,7 +94,9 @@ def find_server_binary(settings: Settings, environment: Mapping[str, str]) -> st
 def server_version(binary: str) -> tuple[int, int, int] | None:
     """The server's release as (major, minor, patch), from `--version`; None when it does not say."""
     try:
-        result = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20, check=False)
+        result = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=20, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r"(\d+)\.(\d+)\.(\d+)", result.stdout + result.stderr)
@@ -123,12 +127,16 @@ def prepare_launch(
         log("settings", warning, level="warn")
     binary = find_server_binary(settings, environment)
     discovery = discover_broadcast_address(settings)
+    for skipped in discovery.passed_over:
+        log("address", f"passed over {skipped}")
     log("address", f"broadcasting {discovery.address} (from {discovery.source})")
     credentials = resolve_credentials(settings)
     if credentials.sql_password_command is not None:
         ensure_password_command_supported(binary)
     log("credentials", _describe_credentials(settings))
-    request = RenderRequest(services=tuple(services), broadcast_address=discovery.address, credentials=credentials)
+    request = RenderRequest(
+        services=tuple(services), broadcast_address=discovery.address, credentials=credentials
+    )
     config_file = settings.runtime_dir / f"{'-'.join(services)}.yaml"
     try:
         write_private_file(config_file, render_config(settings, request))

@@ -145,12 +145,16 @@ def _sql_store(settings: Settings, request: RenderRequest, database: str) -> dic
         "plugin_name": settings.sql_plugin_name,
         "database": database,
         "connect_addr": (
-            "localhost" if settings.sql_host is None else connect_address(settings.sql_host, settings.sql_port)
+            "localhost"
+            if settings.sql_host is None
+            else connect_address(settings.sql_host, settings.sql_port)
         ),
         "user": settings.sql_user or "",
         "password": credentials.sql_password,
         "password_command": (
-            None if command is None else {"command": command.command, "args": command.args, "timeout": command.timeout}
+            None
+            if command is None
+            else {"command": command.command, "args": command.args, "timeout": command.timeout}
         ),
         "connect_attributes": _connect_attributes(settings),
         "max_conns": max(_pool_size(settings, s, idle=False) for s in request.services),
@@ -161,7 +165,10 @@ def _sql_store(settings: Settings, request: RenderRequest, database: str) -> dic
 
 
 def _search_store(settings: Settings, request: RenderRequest) -> dict[str, Any] | None:
-    if settings.visibility_store not in ("opensearch", "elasticsearch") or settings.opensearch_endpoint is None:
+    if (
+        settings.visibility_store not in ("opensearch", "elasticsearch")
+        or settings.opensearch_endpoint is None
+    ):
         return None
     scheme, rest = settings.opensearch_endpoint.split("://", 1)
     basic = settings.opensearch_auth == "basic"

@@ -213,10 +213,13 @@ def warnings(settings: Settings) -> list[str]:
     """Valid but risky choices the launcher announces at start."""
     found = []
     if settings.uses_dsql and not settings.sql_tls_enabled:
-        found.append("TLS to DSQL is OFF (TEMPORAL_SQL_ALLOW_INSECURE_DSQL=true): use only behind a TLS proxy")
-    if settings.sql_auth_method == "iam" and settings.sql_password_delivery == "static":
         found.append(
-            f"IAM token minted once with a {settings.sql_iam_token_ttl} s lifetime: new connections fail "
-            "after that; restart the server within the TTL or use TEMPORAL_SQL_PASSWORD_DELIVERY=command"
+            "TLS to DSQL is OFF (TEMPORAL_SQL_ALLOW_INSECURE_DSQL=true): use only behind a TLS proxy"
+        )
+    if settings.sql_auth_method == "iam" and settings.sql_password_delivery == "static":
+        lifetime = settings.sql_iam_token_ttl if settings.uses_dsql else RDS_TOKEN_LIMIT_SECONDS
+        found.append(
+            f"IAM token minted once with a {lifetime} s lifetime: new connections fail after that; "
+            "restart the server within that time or use TEMPORAL_SQL_PASSWORD_DELIVERY=command"
         )
     return found

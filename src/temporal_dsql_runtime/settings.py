@@ -15,7 +15,8 @@ from .durations import DURATION_HELP, Duration, GoDuration
 from .errors import ConfigError
 from .sources import Collected, collect
 
-SERVICES: tuple[str, ...] = ("frontend", "history", "matching", "worker")
+ServiceName = Literal["frontend", "history", "matching", "worker"]
+SERVICES: tuple[ServiceName, ...] = ("frontend", "history", "matching", "worker")
 """Temporal's service roles that this runtime renders, in start-up order."""
 
 DEFAULT_GRPC_PORTS = {"frontend": 7233, "history": 7234, "matching": 7235, "worker": 7239}
@@ -35,7 +36,9 @@ PoolSize = Annotated[int, Field(ge=1, le=10_000)]
 Replicas = Annotated[int, Field(ge=0, le=1_000)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
 
-DSQL_HOST = re.compile(r"^(?P<cluster>[a-z0-9]+)\.dsql(?:-[a-z0-9]+)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.on\.aws$")
+DSQL_HOST = re.compile(
+    r"^(?P<cluster>[a-z0-9]+)\.dsql(?:-[a-z0-9]+)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.on\.aws$"
+)
 AWS_HOST_REGION = re.compile(r"\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?:es|aoss)\.amazonaws\.com$")
 HOST_PORT = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
 INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,254}$")
@@ -121,7 +124,9 @@ class Settings(BaseSettings):
     history_sql_max_idle_conns: PoolSize | None = Field(None, description="History's idle connections.")
     matching_sql_max_idle_conns: PoolSize | None = Field(None, description="Matching's idle connections.")
     worker_sql_max_idle_conns: PoolSize | None = Field(None, description="Worker's idle connections.")
-    history_shards: int = Field(4, ge=1, le=65_536, description="History shards (fixed for a cluster's life).")
+    history_shards: int = Field(
+        4, ge=1, le=65_536, description="History shards (fixed for a cluster's life)."
+    )
 
     # --- DSQL connection budget --------------------------------------------------------------------
     frontend_replicas: Replicas = Field(1, description="Frontend replicas, for the connection budget.")
@@ -160,7 +165,7 @@ class Settings(BaseSettings):
     elasticsearch_index: str | None = Field(None, description="Deprecated: use TEMPORAL_OPENSEARCH_INDEX.")
 
     # --- cluster -----------------------------------------------------------------------------------
-    services: tuple[Literal["frontend", "history", "matching", "worker"], ...] = Field(
+    services: tuple[ServiceName, ...] = Field(
         SERVICES, description="Services this process runs, comma-separated."
     )
     bind_on_ip: str | None = Field(
@@ -176,10 +181,18 @@ class Settings(BaseSettings):
     history_grpc_port: Port = Field(DEFAULT_GRPC_PORTS["history"], description="History gRPC port.")
     matching_grpc_port: Port = Field(DEFAULT_GRPC_PORTS["matching"], description="Matching gRPC port.")
     worker_grpc_port: Port = Field(DEFAULT_GRPC_PORTS["worker"], description="Worker gRPC port.")
-    frontend_membership_port: MembershipPort = Field(DEFAULT_MEMBERSHIP_PORTS["frontend"], description="Frontend ringpop.")
-    history_membership_port: MembershipPort = Field(DEFAULT_MEMBERSHIP_PORTS["history"], description="History ringpop.")
-    matching_membership_port: MembershipPort = Field(DEFAULT_MEMBERSHIP_PORTS["matching"], description="Matching ringpop.")
-    worker_membership_port: MembershipPort = Field(DEFAULT_MEMBERSHIP_PORTS["worker"], description="Worker ringpop.")
+    frontend_membership_port: MembershipPort = Field(
+        DEFAULT_MEMBERSHIP_PORTS["frontend"], description="Frontend ringpop."
+    )
+    history_membership_port: MembershipPort = Field(
+        DEFAULT_MEMBERSHIP_PORTS["history"], description="History ringpop."
+    )
+    matching_membership_port: MembershipPort = Field(
+        DEFAULT_MEMBERSHIP_PORTS["matching"], description="Matching ringpop."
+    )
+    worker_membership_port: MembershipPort = Field(
+        DEFAULT_MEMBERSHIP_PORTS["worker"], description="Worker ringpop."
+    )
     frontend_http_port: Port = Field(7243, description="Frontend HTTP API port.")
     cluster_name: Identifier = Field("active", description="This cluster's name in clusterMetadata.")
     log_level: LogLevel = Field("info", description="temporal-server's log level.")
@@ -193,7 +206,8 @@ class Settings(BaseSettings):
     # --- launcher ----------------------------------------------------------------------------------
     server_binary: str = Field("temporal-server", description="temporal-server executable, a path or a name.")
     runtime_dir: Path = Field(
-        Path("/tmp/temporal-dsql-runtime"), description="Where the launcher writes configs and its token cache."
+        Path("/tmp/temporal-dsql-runtime"),
+        description="Where the launcher writes configs and its token cache.",
     )
     allow_no_auth: bool = Field(True, description="Pass --allow-no-auth (no authorizer configured).")
     launcher_log_format: Literal["text", "json"] = Field("text", description="Launcher log lines on stderr.")
@@ -202,14 +216,20 @@ class Settings(BaseSettings):
         alias="ECS_CONTAINER_METADATA_URI_V4",
         description="Set by ECS: task metadata endpoint, used to discover this task's address.",
     )
-    pod_ip: str | None = Field(None, alias="POD_IP", description="Set from Kubernetes' downward API: the pod IP.")
-    hostname: str | None = Field(None, alias="HOSTNAME", description="Container host name, resolved as a fallback.")
+    pod_ip: str | None = Field(
+        None, alias="POD_IP", description="Set from Kubernetes' downward API: the pod IP."
+    )
+    hostname: str | None = Field(
+        None, alias="HOSTNAME", description="Container host name, resolved as a fallback."
+    )
     address_discovery_timeout: float = Field(
         1.0, gt=0, le=30, description="Seconds each address source may take."
     )
 
     # --- the dsql plugin's own knobs (exported to the server's environment) ------------------------
-    dsql_token_duration: Duration | None = Field(None, alias="DSQL_TOKEN_DURATION", description="Plugin token TTL.")
+    dsql_token_duration: Duration | None = Field(
+        None, alias="DSQL_TOKEN_DURATION", description="Plugin token TTL."
+    )
     dsql_connection_rate_limit: int | None = Field(
         None, ge=1, le=100, alias="DSQL_CONNECTION_RATE_LIMIT", description="New connections/s per process."
     )
@@ -275,7 +295,9 @@ class Settings(BaseSettings):
     )
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: Any, init_settings: Any, *_: Any, **__: Any) -> tuple[Any]:
+    def settings_customise_sources(
+        cls, settings_cls: Any, init_settings: Any, *_: Any, **__: Any
+    ) -> tuple[Any]:
         """Values come only from the mapping handed to `load_settings`, never from `os.environ`."""
         return (init_settings,)
 
@@ -308,7 +330,9 @@ class Settings(BaseSettings):
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/?#]+(:\d{1,5})?/?$", value):
-            raise ValueError("expected an http(s) URL with a host and no path, e.g. https://search.example:443")
+            raise ValueError(
+                "expected an http(s) URL with a host and no path, e.g. https://search.example:443"
+            )
         return value
 
     @field_validator("opensearch_index", "elasticsearch_index")
@@ -357,7 +381,9 @@ class Settings(BaseSettings):
             self.visibility_database = self.sql_database if (dsql or sqlite) else "temporal_visibility"
         self._adopt_legacy_elasticsearch()
         if self.opensearch_auth is None:
-            self.opensearch_auth = "aws-sigv4" if AWS_HOST_REGION.search(self.opensearch_host or "") else "none"
+            self.opensearch_auth = (
+                "aws-sigv4" if AWS_HOST_REGION.search(self.opensearch_host or "") else "none"
+            )
         if self.opensearch_region is None:
             match = AWS_HOST_REGION.search(self.opensearch_host or "")
             self.opensearch_region = match.group("region") if match else self.sql_region
@@ -420,7 +446,12 @@ class Settings(BaseSettings):
             exported["REGION"] = self.sql_region
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
-            if name.startswith("dsql_") and field.alias and field.alias.startswith("DSQL_") and value is not None:
+            if (
+                name.startswith("dsql_")
+                and field.alias
+                and field.alias.startswith("DSQL_")
+                and value is not None
+            ):
                 exported[field.alias] = str(value).lower() if isinstance(value, bool) else str(value)
         return exported
 
@@ -461,7 +492,8 @@ def settings_from(collected: Collected) -> Settings:
     from . import rules
 
     try:
-        settings = Settings(**present(collected.values))
+        values: dict[str, Any] = present(collected.values)
+        settings = Settings(**values)
     except ValidationError as error:
         raise ConfigError(*describe_errors(error)) from None
     problems = rules.problems(settings)

@@ -187,7 +187,9 @@ def check_config(text: str) -> TemporalConfig:
         document = parse_yaml(text)
         config = TemporalConfig.model_validate(document)
     except (YAMLError, ValidationError) as error:
-        raise UserError(f"internal error: the rendered config is invalid ({type(error).__name__}): {error}") from None
+        raise UserError(
+            f"internal error: the rendered config is invalid ({type(error).__name__}): {error}"
+        ) from None
     for store in (config.persistence.defaultStore, config.persistence.visibilityStore):
         if store not in config.persistence.datastores:
             raise UserError(f"internal error: the rendered config names a missing datastore {store!r}")

@@ -59,5 +59,9 @@ def as_env_example() -> str:
         "# do not edit by hand. Secrets also accept <NAME>_FILE pointing at a file.",
     ]
     for row in variable_rows():
-        lines += ["", f"# {row['description']} Accepts {row['accepts']}.", f"# {row['name']}={row['default']}"]
+        lines += [
+            "",
+            f"# {row['description']} Accepts {row['accepts']}.",
+            f"# {row['name']}={row['default']}",
+        ]
     return "\n".join(lines) + "\n"

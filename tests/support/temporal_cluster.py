@@ -206,6 +206,6 @@ async def find_in_visibility(client: Client, workflow_id: str, timeout: float = 
             w.status.name if w.status else "UNKNOWN"
             async for w in client.list_workflows(f'WorkflowId = "{workflow_id}"')
         ]
-        if found and all("COMPLETED" in status for status in found) or time.monotonic() > deadline:
+        if (found and all("COMPLETED" in status for status in found)) or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.5)

@@ -19,7 +19,9 @@ from ..sources import collect
 @click.command()
 @click.option("--service", "services", multiple=True, type=click.Choice(SERVICES), help="Repeatable.")
 @click.option("--dry-run", is_flag=True, help="Print the YAML (secrets redacted) instead of writing files.")
-@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write DIR/<service>.yaml.")
+@click.option(
+    "--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Write DIR/<service>.yaml."
+)
 @click.option("--check", is_flag=True, help="Validate the settings only.")
 @click.option("--explain", is_flag=True, help="Show each setting's value and where it came from.")
 @env_file_option

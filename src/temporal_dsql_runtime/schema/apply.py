@@ -27,6 +27,10 @@ ALREADY_PRESENT = {
 """Errors of a statement an earlier, interrupted run already applied; temporal-sql-tool skips these too."""
 
 
+class JobFailed(Exception):
+    """DSQL reported that an asynchronous index build failed."""
+
+
 class StatementFailed(UserError):
     """A schema statement failed; the message names its file and position and the database's version."""
 
@@ -68,6 +72,8 @@ def apply_plan(
             outcome = _step(conn, plan.database, step, lambda action: _retrying(action, retry, sleep))
         except psycopg.Error as error:
             raise _failure(step, error, version, retry) from None
+        except JobFailed as failed:
+            raise StatementFailed(f"{_what(step)}: {failed}; {_at(version)}") from None
         echo(f"  {number:>{len(str(total))}}. {describe_step(step)}: {outcome}")
         if isinstance(step, RecordVersion):
             version = step.record.new_version
@@ -97,7 +103,10 @@ def _step(conn: psycopg.Connection, database: str, step: Step, retrying: Retryin
     row = cursor.fetchone() if cursor.description else None
     if row is None:
         return "done (no job id returned)"
-    retrying(lambda: conn.execute(WAIT_FOR_JOB, (row[0],)))
+    waited = retrying(lambda: conn.execute(WAIT_FOR_JOB, (row[0],)))
+    succeeded = waited.fetchone() if waited.description else None
+    if succeeded is not None and succeeded[0] is False:
+        raise JobFailed(f"index build job {row[0]} failed (sys.wait_for_job returned false; see sys.jobs)")
     return f"done (waited for job {row[0]})"
 
 
@@ -113,14 +122,19 @@ def _retrying(action: Callable[[], T], retry: RetryPolicy, sleep: Callable[[floa
     return action()
 
 
+def _what(step: Step) -> str:
+    if isinstance(step, RunStatement):
+        return f"{step.statement.where}: {step.statement.summary}"
+    return f"recording version {step.record.new_version}"
+
+
+def _at(version: str | None) -> str:
+    return f"the database stays at version {version}" if version else "the database has no schema version yet"
+
+
 def _failure(step: Step, error: psycopg.Error, version: str | None, retry: RetryPolicy) -> UserError:
-    at = f"the database stays at version {version}" if version else "the database has no schema version yet"
+    at, what = _at(version), _what(step)
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    what = (
-        f"{step.statement.where}: {step.statement.summary}"
-        if isinstance(step, RunStatement)
-        else f"recording version {step.record.new_version}"
-    )
     if error.sqlstate == SERIALIZATION_FAILURE:
         return UnavailableError(
             f"{what}: still conflicting with concurrent changes (SQLSTATE 40001) "

@@ -115,8 +115,9 @@ def _kind(postgres_text: str, where: str) -> StatementKind:
 def _async_tokens(sql: str, source: str) -> list[parser.Token]:
     """Each `ASYNC` of `CREATE [UNIQUE] INDEX ASYNC ...` in a file.
 
-    `ASYNC` is no PostgreSQL keyword, so the scanner calls it an identifier. Directly before `ON` it is read
-    as PostgreSQL reads it, as the index's name (`CREATE INDEX async ON t (c)`).
+    `ASYNC` is no PostgreSQL keyword, so the scanner calls it an identifier; in this position it is read as
+    DSQL reads it, as the keyword, even before `ON` (an unnamed index: `CREATE INDEX ASYNC ON t (c)`). An
+    index named async must be quoted (`"async"`), which the scanner reports as a different identifier text.
     """
     try:
         tokens = [token for token in parser.scan(sql) if token.name not in COMMENT_TOKENS]
@@ -127,9 +128,7 @@ def _async_tokens(sql: str, source: str) -> list[parser.Token]:
         if token.name != "IDENT" or sql[token.start : token.end + 1].lower() != "async":
             continue
         before = [earlier.name for earlier in tokens[max(index - 3, 0) : index]]
-        follows_create_index = before[-2:] == ["CREATE", "INDEX"] or before == ["CREATE", "UNIQUE", "INDEX"]
-        next_is_on = index + 1 < len(tokens) and tokens[index + 1].name == "ON"
-        if follows_create_index and not next_is_on:
+        if before[-2:] == ["CREATE", "INDEX"] or before == ["CREATE", "UNIQUE", "INDEX"]:
             found.append(token)
     return found
 
