@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from support.ports import free_port
 
@@ -60,9 +62,13 @@ def slim_venv(venv: Path) -> str:
     return report
 
 
-def tree_size(path: Path) -> int:
-    """Bytes of the regular files under `path`."""
-    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file() and not item.is_symlink())
+def trim_script() -> ModuleType:
+    """docker/trim_botocore.py, loaded as a module."""
+    spec = importlib.util.spec_from_file_location("trim_botocore", TRIM_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @contextmanager

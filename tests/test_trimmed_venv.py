@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -10,11 +9,10 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from image_support import REPO_ROOT, TRIM_SCRIPT, build_runtime_venv, moto_sts, slim_venv, tree_size
+from image_support import REPO_ROOT, TRIM_SCRIPT, build_runtime_venv, moto_sts, slim_venv, trim_script
 
 EXAMPLE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
@@ -37,17 +35,10 @@ class SlimVenv:
         return self.path / "bin" / "python"
 
 
-def load_trim_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("trim_botocore", TRIM_SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def slim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlimVenv]:
     venv = build_runtime_venv(tmp_path_factory.mktemp("image-venv"))
+    tree_size = trim_script().tree_size
     before = tree_size(venv)
     report = slim_venv(venv)
     yield SlimVenv(venv, before, tree_size(venv), report)
@@ -132,7 +123,7 @@ def test_the_credential_command_mints_tokens_in_the_trimmed_venv(slim: SlimVenv,
 
 
 def test_kept_services_load_and_the_others_are_gone(slim: SlimVenv) -> None:
-    kept = sorted(load_trim_script().KEPT_SERVICES)
+    kept = sorted(trim_script().KEPT_SERVICES)
     output = run_in(
         slim,
         f"""
@@ -207,7 +198,7 @@ def test_every_subcommand_loads_from_the_installed_entry_point(slim: SlimVenv) -
 
 def test_our_code_creates_clients_only_for_kept_services() -> None:
     """A new `client("...")` for a trimmed service must fail here, not in a container."""
-    kept = load_trim_script().KEPT_SERVICES
+    kept = trim_script().KEPT_SERVICES
     called = {
         match
         for path in (REPO_ROOT / "src").rglob("*.py")

@@ -88,8 +88,8 @@ def run_doctor(
     """
     dialect: Dialect = "dsql" if settings.uses_dsql else "postgres"
     dirs = (
-        schema_dir or default_schema_dir(dialect, "temporal"),
-        visibility_schema_dir or default_schema_dir(dialect, "visibility"),
+        schema_dir or default_schema_dir(dialect, "temporal", settings.schema_root),
+        visibility_schema_dir or default_schema_dir(dialect, "visibility", settings.schema_root),
     )
     checks: list[Check] = []
     with closing(_checks(settings, dirs, timeout)) as running:

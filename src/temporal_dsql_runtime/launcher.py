@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import rules
 from .addresses import discover_broadcast_address
@@ -19,6 +19,9 @@ from .launch_log import StepLog
 from .render import RenderRequest, render_config
 from .resolve import resolve_credentials
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .doctor import Report
 
 MISREAD_BY_SERVER = (
     "TEMPORAL_ROOT",
@@ -130,6 +133,8 @@ def prepare_launch(
     for skipped in discovery.passed_over:
         log("address", f"passed over {skipped}")
     log("address", f"broadcasting {discovery.address} (from {discovery.source})")
+    if settings.preflight:
+        run_preflight(settings, log)
     credentials = resolve_credentials(settings)
     if credentials.sql_password_command is not None:
         ensure_password_command_supported(binary)
@@ -153,6 +158,26 @@ def prepare_launch(
     for service in services:
         argv += ["--service", service]
     return LaunchPlan(binary, argv, server_environment(environment, settings), config_file)
+
+
+def run_preflight(settings: Settings, log: StepLog) -> None:
+    """The doctor's checks before exec, so a wrong password or CA is named here, not deep in server logs."""
+    from .doctor import wait_until_healthy
+
+    wait = settings.preflight_wait.seconds
+    report = wait_until_healthy(
+        settings, wait, on_attempt=lambda attempt: log("preflight", f"not ready yet: {_summary(attempt)}", "warn")
+    )
+    failure = report.first_failure
+    if failure is not None:
+        error = UnavailableError if failure.exit_code == UnavailableError.exit_code else ConfigError
+        raise error(f"preflight {failure.name}: {failure.detail}; {failure.diagnosis}")
+    log("preflight", "database and visibility checks passed")
+
+
+def _summary(report: Report) -> str:
+    failure = report.first_failure
+    return f"{failure.name}: {failure.detail}" if failure else "healthy"
 
 
 def _describe_credentials(settings: Settings) -> str:

@@ -211,6 +211,18 @@ class Settings(BaseSettings):
     )
     allow_no_auth: bool = Field(True, description="Pass --allow-no-auth (no authorizer configured).")
     launcher_log_format: Literal["text", "json"] = Field("text", description="Launcher log lines on stderr.")
+    preflight: bool | None = Field(
+        None,
+        description="Run the doctor's checks (DNS, TCP, TLS, login, schema, visibility) before exec; a failure "
+        "stops start-up with its diagnosis. Default: on, except for sqlite.",
+    )
+    preflight_wait: Duration = Field(
+        GoDuration("0s"), description="Keep retrying the preflight checks this long (for start-up ordering)."
+    )
+    schema_root: Path = Field(
+        Path("/etc/temporal/schema"),
+        description="Temporal's schema/ tree (postgresql/v12/..., dsql/...) that schema and doctor compare with.",
+    )
     ecs_container_metadata_uri: str | None = Field(
         None,
         alias="ECS_CONTAINER_METADATA_URI_V4",
@@ -373,6 +385,8 @@ class Settings(BaseSettings):
             self.sql_password_delivery = "command" if self.sql_auth_method == "iam" else "static"
         if self.sql_tls_enabled is None:
             self.sql_tls_enabled = dsql
+        if self.preflight is None:
+            self.preflight = not sqlite
         if self.sql_region is None:
             self.sql_region = dsql_region(self.sql_host)
         if self.visibility_store is None:
