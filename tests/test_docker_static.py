@@ -133,6 +133,15 @@ def test_the_build_stage_trims_the_venv_the_way_the_venv_test_does() -> None:
     assert '"$VENV/bin/python" -m compileall' in trimming
 
 
+def test_the_server_image_ships_the_schema_where_the_settings_look_for_it() -> None:
+    copies = [
+        arguments
+        for keyword, arguments in dockerfile_instructions(DOCKER_DIR / "server.Dockerfile")
+        if keyword == "COPY"
+    ]
+    assert f"--from=build /src/schema {Settings.model_fields['schema_root'].default}" in copies
+
+
 # --- build context ------------------------------------------------------------------------------------------
 
 
@@ -311,10 +320,12 @@ def test_secret_files_named_in_the_environment_are_mounted(tmp_path: Path) -> No
 def test_the_services_stack_runs_each_role_once_started_in_order_of_health(tmp_path: Path) -> None:
     services = compose_model(SERVICES_COMPOSE, tmp_path)["services"]
     runtime = {
-        name: service for name, service in services.items() if service["image"].startswith(RUNTIME_IMAGE)
+        name: service
+        for name, service in services.items()
+        if service["image"].startswith(RUNTIME_IMAGE) and "profiles" not in service
     }
     roles = {service["environment"]["TEMPORAL_SERVICES"]: name for name, service in runtime.items()}
-    assert sorted(roles) == sorted(SERVICES)
+    assert sorted(roles) == sorted(SERVICES) and len(runtime) == len(SERVICES)
     for name, service in runtime.items():
         assert service["read_only"] is True
         assert "/run/temporal-dsql-runtime:uid=1000,gid=1000,mode=0700" in service["tmpfs"]
@@ -327,6 +338,10 @@ def test_the_services_stack_runs_each_role_once_started_in_order_of_health(tmp_p
     assert services["temporal-ui"]["depends_on"][roles["frontend"]]["condition"] == "service_healthy"
     assert services["temporal-admin-tools"]["profiles"] == ["admin"]
     assert services["aws-sigv4-proxy"]["profiles"] == ["sigv4-proxy"]
+    schema = services["temporal-schema"]
+    assert schema["profiles"] == ["schema"]
+    assert schema["entrypoint"] + schema["command"] == ["temporal-dsql-runtime", "schema", "setup"]
+    assert schema["healthcheck"]["disable"] is True
 
 
 def test_the_runtime_containers_read_the_integration_env_file(tmp_path: Path) -> None:
@@ -339,7 +354,7 @@ def test_the_runtime_containers_read_the_integration_env_file(tmp_path: Path) ->
         name for name, service in services.items() if service["environment"].get("TEMPORAL_SQL_HOST") == host
     }
     runtime = {name for name, service in services.items() if service["image"].startswith(RUNTIME_IMAGE)}
-    assert reading == runtime and len(runtime) == len(SERVICES)
+    assert reading == runtime and len(runtime) == len(SERVICES) + 1  # the four roles and the schema job
 
 
 def test_the_local_stack_is_sqlite_in_one_container_without_aws(tmp_path: Path) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .atomic_files import write_atomically
 from .errors import ConfigError, UnavailableError, describe_os_error
 
 if TYPE_CHECKING:
@@ -84,21 +83,6 @@ class Pki:
 
 
 # --- files -------------------------------------------------------------------------------------------
-
-
-def write_atomically(path: Path, data: bytes, mode: int) -> None:
-    """Write a file through a temporary file in the same directory, so it is never seen half-written."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _refuse_existing(paths: Iterable[Path], force: bool) -> None:

@@ -17,6 +17,7 @@ import stat
 import sys
 import time
 
+from .atomic_files import write_atomically
 from .errors import EX_SOFTWARE, EX_USAGE, ConfigError, UnavailableError, UserError
 
 TYPE_CHECKING = False
@@ -194,7 +195,7 @@ def cached_token(request: TokenRequest, cache_dir: str, mint_log: str | None = N
         if token is None:
             minted_at = int(time.time())
             token = request.mint()
-            write_private(path, f"{request.key}\n{minted_at}\n{token}")
+            write_atomically(path, f"{request.key}\n{minted_at}\n{token}")
             if mint_log:
                 _append_line(mint_log, f"{minted_at} {request.kind} pid={os.getpid()}")
         return token
@@ -237,17 +238,6 @@ def private_directory(path: str) -> None:
         raise ConfigError(f"--cache-dir {path}: must be a directory owned by this user")
     if info.st_mode & 0o077:
         os.chmod(path, 0o700)
-
-
-def write_private(path: str, text: str) -> None:
-    """Write a 0600 file atomically: readers see the old content or the new, never a part."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        os.write(descriptor, text.encode())
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, path)
 
 
 def _append_line(path: str, line: str) -> None:

@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +13,11 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import rules
 from .addresses import discover_broadcast_address
+from .atomic_files import write_atomically
+from .credential_command import PROGRAM
 from .errors import ConfigError, UnavailableError, describe_os_error
 from .launch_log import StepLog
-from .render import RenderRequest, render_config
+from .render import PasswordCommand, RenderRequest, render_config
 from .resolve import resolve_credentials
 from .settings import Settings
 
@@ -58,19 +59,9 @@ class LaunchPlan:
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600, atomically: readers see the old file or the new, never half."""
+    """Write `text` to `path` with mode 0600, atomically, creating a private parent directory."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text)
 
 
 def server_environment(environment: Mapping[str, str], settings: Settings) -> dict[str, str]:
@@ -117,6 +108,24 @@ def ensure_password_command_supported(binary: str) -> None:
         )
 
 
+def run_password_command_once(command: PasswordCommand) -> None:
+    """Run the credential command exactly as the server will: proves it works and warms the token cache."""
+    try:
+        result = subprocess.run(
+            [command.command, *command.args], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise UnavailableError(
+            f"TEMPORAL_SQL_PASSWORD_DELIVERY: the credential command failed: {error}"
+        ) from None
+    if result.returncode != 0:
+        last_line = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+        problem = last_line.removeprefix(f"{PROGRAM}: error: ")
+        if problem == last_line:
+            problem = f"TEMPORAL_SQL_PASSWORD_DELIVERY: the credential command failed: {last_line}"
+        raise ConfigError(problem)
+
+
 def prepare_launch(
     settings: Settings,
     environment: Mapping[str, str],
@@ -138,6 +147,7 @@ def prepare_launch(
     credentials = resolve_credentials(settings)
     if credentials.sql_password_command is not None:
         ensure_password_command_supported(binary)
+        run_password_command_once(credentials.sql_password_command)
     log("credentials", _describe_credentials(settings))
     request = RenderRequest(
         services=tuple(services), broadcast_address=discovery.address, credentials=credentials
@@ -166,7 +176,9 @@ def run_preflight(settings: Settings, log: StepLog) -> None:
 
     wait = settings.preflight_wait.seconds
     report = wait_until_healthy(
-        settings, wait, on_attempt=lambda attempt: log("preflight", f"not ready yet: {_summary(attempt)}", "warn")
+        settings,
+        wait,
+        on_attempt=lambda attempt: log("preflight", f"not ready yet: {_summary(attempt)}", "warn"),
     )
     failure = report.first_failure
     if failure is not None:

@@ -373,14 +373,14 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_plugin_defaults(self) -> Settings:
         """Defaults that depend on the persistence plugin."""
-        dsql = self.sql_plugin_name == "dsql"
+        dsql = self.uses_dsql
         sqlite = self.sql_plugin_name == "sqlite"
         if self.sql_database is None:
             self.sql_database = "postgres" if dsql else "temporal.db" if sqlite else "temporal"
         if self.sql_user is None and dsql:
             self.sql_user = "admin"
         if self.sql_auth_method is None:
-            self.sql_auth_method = "plugin" if dsql else "password"
+            self.sql_auth_method = "plugin" if self.sql_plugin_name == "dsql" else "password"
         if self.sql_password_delivery is None:
             self.sql_password_delivery = "command" if self.sql_auth_method == "iam" else "static"
         if self.sql_tls_enabled is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .certs import write_atomically
+from .atomic_files import write_atomically
 from .errors import ConfigError, UnavailableError, describe_os_error
 from .settings import dsql_region, env_name
 

@@ -63,7 +63,11 @@ def resolve_target(
             "share one schema_version row; give the visibility schema its own database "
             "(TEMPORAL_VISIBILITY_DATABASE or --database)"
         )
-    return Target(chosen_database, schema_dir or default_schema_dir(chosen_dialect, target, settings.schema_root), chosen_dialect)
+    return Target(
+        chosen_database,
+        schema_dir or default_schema_dir(chosen_dialect, target, settings.schema_root),
+        chosen_dialect,
+    )
 
 
 def schema_status(settings: Settings, target: Target) -> Status:
