@@ -94,7 +94,7 @@ def test_history_killed_mid_timer_loses_nothing(postgres: PostgresServer, tmp_pa
             assert result == "Hello, timer!"
 
         asyncio.run(scenario())
-        running.stop_all()
+        # The servers are stopped by the cluster context (graceful stop is what test (b) checks).
 
 
 def test_wrong_password_fails_fast_naming_the_setting(postgres: PostgresServer, tmp_path: Path) -> None:
@@ -148,7 +148,6 @@ def test_tls_with_host_verification(tls_postgres: tuple[PostgresServer, Path], t
             assert result == "Hello, TLS!"
 
         asyncio.run(scenario())
-        running.stop_all()
 
 
 def test_tls_with_the_wrong_ca_fails_clearly(
@@ -206,6 +205,5 @@ def test_password_rotation_without_restart(postgres: PostgresServer, tmp_path: P
             asyncio.run(scenario())
             assert {k: p.process.pid for k, p in running.processes.items()} == pids
             assert all(p.process.poll() is None for p in running.processes.values())
-            running.stop_all()
         finally:
             postgres.execute(f"ALTER ROLE {ROLE} PASSWORD '{PASSWORD}'")

@@ -50,7 +50,7 @@ def _lifetimes(s: Settings) -> Iterator[str]:
 
 
 def _pools(s: Settings) -> Iterator[str]:
-    if s.sql_max_idle_conns > s.sql_max_conns:
+    if s.sql_max_idle_conns is not None and s.sql_max_idle_conns > s.sql_max_conns:
         yield (
             f"TEMPORAL_SQL_MAX_IDLE_CONNS: {s.sql_max_idle_conns} exceeds TEMPORAL_SQL_MAX_CONNS "
             f"({s.sql_max_conns}); accepts at most the pool size"

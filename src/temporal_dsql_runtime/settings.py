@@ -108,7 +108,9 @@ class Settings(BaseSettings):
     sql_server_name: str | None = Field(None, description="TLS server name, when it differs from the host.")
     sql_tls_enable_host_verification: bool = Field(True, description="Verify the database's host name.")
     sql_max_conns: PoolSize = Field(20, description="Connections per datastore pool, per service.")
-    sql_max_idle_conns: PoolSize = Field(20, description="Idle connections kept per pool.")
+    sql_max_idle_conns: PoolSize | None = Field(
+        None, description="Idle connections kept per pool. Default: the pool size."
+    )
     sql_max_conn_lifetime: Duration = Field(
         GoDuration("55m"), description="Longest a connection is reused (under 1h on DSQL)."
     )
@@ -434,7 +436,9 @@ class Settings(BaseSettings):
     def max_idle_conns(self, service: str) -> int:
         """The idle connections a service's pools keep."""
         override: int | None = getattr(self, f"{service}_sql_max_idle_conns")
-        return override if override is not None else min(self.sql_max_idle_conns, self.max_conns(service))
+        if override is not None:
+            return override
+        return min(self.sql_max_idle_conns or self.max_conns(service), self.max_conns(service))
 
     def grpc_port(self, service: str) -> int:
         """A service's gRPC port."""
