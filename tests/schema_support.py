@@ -17,15 +17,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from support.postgres import PG_BIN, SUPERUSER, PostgresServer
+from support.temporal_cluster import SERVER_MODULE, tool
 from temporal_dsql_runtime.cli import cli
 from temporal_dsql_runtime.settings import Settings, load_settings
 
-REPO = Path(__file__).resolve().parents[1]
 FIXTURE_SCHEMA = Path(__file__).parent / "fixtures" / "dsql_schema"
-MODULE_DIR = Path(os.environ.get("GOMODCACHE", "/root/go/pkg/mod")) / "go.temporal.io" / "server@v1.32.1"
-UPSTREAM_TEMPORAL = MODULE_DIR / "schema" / "postgresql" / "v12" / "temporal" / "versioned"
-UPSTREAM_VISIBILITY = MODULE_DIR / "schema" / "postgresql" / "v12" / "visibility" / "versioned"
-SQL_TOOL = REPO / ".tools" / "bin" / "sql"
+UPSTREAM_TEMPORAL = SERVER_MODULE / "schema" / "postgresql" / "v12" / "temporal" / "versioned"
+UPSTREAM_VISIBILITY = SERVER_MODULE / "schema" / "postgresql" / "v12" / "visibility" / "versioned"
 LOGIN = "temporal"
 PASSWORD = "s3cret-Pa55word-never-printed"
 ISOLATED_PREFIXES = ("TEMPORAL_", "AWS_", "DSQL_", "SQL_")
@@ -121,9 +119,8 @@ def invoke(args: list[str], environment: Mapping[str, str]) -> Result:
 
 
 def sql_tool(server: PostgresServer, database: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run temporal-sql-tool (v1.32.1) against a database as LOGIN; fail the test on a non-zero exit."""
-    assert SQL_TOOL.is_file(), f"temporal-sql-tool is not built at {SQL_TOOL}"
-    command = [str(SQL_TOOL), "--plugin", "postgres12", "--ep", server.host, "-p", str(server.port)]
+    """Run the pinned temporal-sql-tool against a database as LOGIN; fail the test on a non-zero exit."""
+    command = [str(tool("temporal-sql-tool")), "--plugin", "postgres12", "--ep", server.host, "-p", str(server.port)]
     command += ["-u", LOGIN, "--db", database, *args]
     environment = {"PATH": os.environ.get("PATH", ""), "SQL_PASSWORD": PASSWORD}
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300, check=False)
