@@ -13,7 +13,7 @@ help:
 
 setup:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
-	$(UV) sync --locked --all-groups
+	$(UV) sync --locked
 
 tools:
 	bash scripts/build-temporal-tools.sh
