@@ -120,7 +120,15 @@ def invoke(args: list[str], environment: Mapping[str, str]) -> Result:
 
 def sql_tool(server: PostgresServer, database: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the pinned temporal-sql-tool against a database as LOGIN; fail the test on a non-zero exit."""
-    command = [str(tool("temporal-sql-tool")), "--plugin", "postgres12", "--ep", server.host, "-p", str(server.port)]
+    command = [
+        str(tool("temporal-sql-tool")),
+        "--plugin",
+        "postgres12",
+        "--ep",
+        server.host,
+        "-p",
+        str(server.port),
+    ]
     command += ["-u", LOGIN, "--db", database, *args]
     environment = {"PATH": os.environ.get("PATH", ""), "SQL_PASSWORD": PASSWORD}
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300, check=False)
