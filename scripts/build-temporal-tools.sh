@@ -16,9 +16,13 @@ else
   mkdir -p "$(dirname "$cache_dir")"
   staging=$(mktemp -d "$(dirname "$cache_dir")/.build.XXXXXX")
   trap 'rm -rf "$staging"' EXIT
-  (cd "$staging" && GOBIN=$staging GOFLAGS=-buildvcs=false \
+  if ! (cd "$staging" && GOBIN=$staging GOFLAGS=-buildvcs=false \
     go install -v "go.temporal.io/server/cmd/server@$version" "go.temporal.io/server/cmd/tools/sql@$version" 2>&1 \
-    | awk '{ n++ } n % 50 == 0 { print "  ... " n " packages compiled" }')
+    | tee "$staging/build.log" | awk 'NR % 25 == 0 { print "  ... " $0; fflush() }'); then
+    echo "error: building temporal-server $version failed; the last lines of go's output:" >&2
+    tail -n 30 "$staging/build.log" >&2
+    exit 70
+  fi
   mkdir -p "$cache_dir"
   mv "$staging/server" "$cache_dir/temporal-server"
   mv "$staging/sql" "$cache_dir/temporal-sql-tool"
