@@ -18,7 +18,7 @@ from pathlib import Path
 
 KEPT_SERVICES = frozenset(
     {
-        "dsql",  # IAM tokens for Aurora DSQL (the launcher, doctor, schema, aurora-dsql-python-connector)
+        "dsql",  # IAM tokens for Aurora DSQL (the launcher, the credential command, doctor, schema)
         "rds",  # IAM tokens for RDS/Aurora PostgreSQL
         "acm",  # `certs` imports the Client VPN certificates
         "sts",  # credential chains: assume-role profiles and web identity (EKS/IRSA), caller identity

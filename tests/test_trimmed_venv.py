@@ -80,10 +80,10 @@ def test_the_trimmed_venv_mints_dsql_and_rds_tokens(slim: SlimVenv) -> None:
         slim,
         """
         import boto3
-        from dsql_core.token_manager import TokenManager
+        from temporal_dsql_runtime.tokens import mint_dsql_token
 
         host = "abcdefghijklmnopqrstuvwxyz.dsql.eu-west-1.on.aws"
-        print(TokenManager.get_token({"host": host, "region": "eu-west-1", "user": "admin"}))
+        print(mint_dsql_token(host, "eu-west-1", "admin", 900))
         print(boto3.client("dsql", region_name="eu-west-1").generate_db_connect_auth_token(host, "eu-west-1"))
         rds = boto3.client("rds", region_name="eu-west-1")
         print(rds.generate_db_auth_token("db.example.internal", 5432, "temporal"))
