@@ -198,3 +198,22 @@ def test_botocore_is_imported_only_when_a_token_is_minted() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("user", ["admin", "temporal"])
+def test_tokens_equal_what_boto_clients_generate(
+    frozen_clock: datetime, session: botocore.session.Session, user: str
+) -> None:
+    """We sign without building a client (faster); the result must be byte-for-byte botocore's own."""
+    dsql = session.create_client("dsql", region_name=REGION)
+    generate = (
+        dsql.generate_db_connect_admin_auth_token if user == "admin" else dsql.generate_db_connect_auth_token
+    )
+    assert mint_dsql_token(DSQL_HOST, REGION, user, 1200, session=session) == generate(
+        DSQL_HOST, REGION, 1200
+    )
+    rds = session.create_client("rds", region_name=REGION)
+    host = "db.example.internal"
+    assert mint_rds_token(host, 5432, REGION, user, session=session) == rds.generate_db_auth_token(
+        host, 5432, user, REGION
+    )

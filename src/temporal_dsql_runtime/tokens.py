@@ -6,13 +6,11 @@ other command stay free of it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from botocore.session import Session
 
     from .settings import Settings
@@ -26,34 +24,22 @@ RDS_TOKEN_LIFETIME = 900
 """Seconds an RDS IAM token is valid; fixed by AWS."""
 
 
-class _DsqlSigner(Protocol):
-    def generate_db_connect_auth_token(self, Hostname: str, Region: str, ExpiresIn: int) -> str: ...
-    def generate_db_connect_admin_auth_token(self, Hostname: str, Region: str, ExpiresIn: int) -> str: ...
-
-
-class _RdsSigner(Protocol):
-    def generate_db_auth_token(self, DBHostname: str, Port: int, DBUsername: str, Region: str) -> str: ...
-
-
 def mint_dsql_token(
     host: str, region: str, user: str, expires_in: int, *, session: Session | None = None
 ) -> str:
-    """A DSQL token, valid `expires_in` s: `DbConnectAdmin` for the `admin` role, else `DbConnect`."""
-    signer = cast(_DsqlSigner, _signing_client("dsql", region, session))
-    generate = (
-        signer.generate_db_connect_admin_auth_token
-        if user == "admin"
-        else signer.generate_db_connect_auth_token
-    )
-    return _signed(lambda: generate(Hostname=host, Region=region, ExpiresIn=expires_in))
+    """A DSQL token, valid `expires_in` s: `DbConnectAdmin` for the `admin` role, else `DbConnect`.
+
+    The same presigned URL as boto3's `generate_db_connect[_admin]_auth_token`, signed without building a
+    client (loading the service model would cost the credential command a quarter of its run time).
+    """
+    action = "DbConnectAdmin" if user == "admin" else "DbConnect"
+    return _presigned(f"https://{host}", {"Action": action}, "dsql", region, expires_in, session)
 
 
 def mint_rds_token(host: str, port: int, region: str, user: str, *, session: Session | None = None) -> str:
-    """An RDS IAM token (`rds-db:connect` for `user`), valid 900 s."""
-    signer = cast(_RdsSigner, _signing_client("rds", region, session))
-    return _signed(
-        lambda: signer.generate_db_auth_token(DBHostname=host, Port=port, DBUsername=user, Region=region)
-    )
+    """An RDS IAM token (`rds-db:connect` for `user`), valid 900 s; boto3's `generate_db_auth_token`."""
+    query = {"Action": "connect", "DBUser": user}
+    return _presigned(f"https://{host}:{port}", query, "rds-db", region, RDS_TOKEN_LIFETIME, session)
 
 
 def token_for_settings(settings: Settings) -> str:
@@ -79,28 +65,42 @@ def _required(value: str | None, variable: str, accepts: str) -> str:
     return value
 
 
-def _signing_client(service: str, region: str, session: Session | None) -> object:
-    """A botocore client that can sign for `service`, after checking that credentials and a region exist."""
+def _presigned(
+    endpoint: str,
+    query: dict[str, str],
+    signing_name: str,
+    region: str,
+    expires_in: int,
+    session: Session | None,
+) -> str:
+    """A SigV4 presigned GET of `endpoint/?query`, without its scheme: what DSQL and RDS take as a password."""
     if not region:
         raise ConfigError(f"TEMPORAL_SQL_REGION: required for {IAM}; accepts an AWS region such as eu-west-1")
     import botocore.session
+    from botocore.awsrequest import prepare_request_dict
     from botocore.exceptions import BotoCoreError
+    from botocore.model import ServiceId
+    from botocore.signers import RequestSigner
 
     try:
         session = session or botocore.session.Session()
-        if session.get_credentials() is None:
+        credentials = session.get_credentials()
+        if credentials is None:
             raise ConfigError(NO_CREDENTIALS)
-        return session.create_client(service, region_name=region)
+        signer = RequestSigner(
+            ServiceId(signing_name),
+            region,
+            signing_name,
+            "v4",
+            credentials,
+            session.get_component("event_emitter"),
+        )
+        request = {"url_path": "/", "query_string": "", "headers": {}, "body": query, "method": "GET"}
+        prepare_request_dict(request, endpoint)
+        url: str = signer.generate_presigned_url(
+            request, operation_name=query["Action"], expires_in=expires_in, region_name=region,
+            signing_name=signing_name,
+        )  # fmt: skip
     except BotoCoreError as error:
-        raise ConfigError(f"{IAM}: cannot load AWS credentials or client for {region}: {error}") from None
-
-
-def _signed(sign: Callable[[], str]) -> str:
-    from botocore.exceptions import BotoCoreError, NoCredentialsError
-
-    try:
-        return sign()
-    except NoCredentialsError:
-        raise ConfigError(NO_CREDENTIALS) from None
-    except BotoCoreError as error:
-        raise ConfigError(f"{IAM}: cannot sign a token: {error}") from None
+        raise ConfigError(f"{IAM}: cannot sign a token for {region}: {error}") from None
+    return url.removeprefix("https://")
