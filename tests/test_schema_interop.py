@@ -1,4 +1,4 @@
-"""Our schema tool and temporal-sql-tool v1.32.1 hand a real PostgreSQL database over to each other."""
+"""Our schema tool and the pinned temporal-sql-tool hand a real PostgreSQL database over to each other."""
 
 from __future__ import annotations
 

@@ -103,7 +103,8 @@ def ensure_password_command_supported(binary: str) -> None:
     if version is None or version < PASSWORD_COMMAND_SINCE:
         shown = ".".join(map(str, version)) if version else "unknown"
         raise ConfigError(
-            f"TEMPORAL_SQL_PASSWORD_DELIVERY: command needs temporal-server >= 1.32.0 (passwordCommand), "
+            "TEMPORAL_SQL_PASSWORD_DELIVERY: command needs temporal-server >= "
+            f"{'.'.join(map(str, PASSWORD_COMMAND_SINCE))} (passwordCommand), "
             f"but {binary} is version {shown}; accepts static for this server"
         )
 
