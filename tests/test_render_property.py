@@ -126,7 +126,11 @@ def intended(environment: dict[str, str]) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(environment=environments)
 def test_render_is_faithful_or_exits_78(environment: dict[str, str]) -> None:
     result = CliRunner().invoke(render, ["--dry-run"], env=environment | {"BIND_ON_IP": "127.0.0.1"})
