@@ -77,6 +77,16 @@ def launch(
     return result, process.pid, report
 
 
+def launch_ok(
+    tmp_path: Path, stub: Path, environment: dict[str, str], *args: str
+) -> tuple[subprocess.CompletedProcess[str], int, dict]:
+    """Launch, and require that the stub server ran."""
+    result, pid, report = launch(tmp_path, stub, environment, *args)
+    assert result.returncode == 0, result.stderr
+    assert report is not None
+    return result, pid, report
+
+
 POSTGRES = {
     "TEMPORAL_SQL_PLUGIN_NAME": "postgres12",
     "TEMPORAL_SQL_HOST": "db.internal",
@@ -89,9 +99,7 @@ POSTGRES = {
 def test_the_server_replaces_the_launcher_with_the_right_arguments_file_and_environment(
     tmp_path: Path, stub_server: Path
 ) -> None:
-    result, pid, report = launch(tmp_path, stub_server, POSTGRES | MISREAD, "--service", "history")
-    assert result.returncode == 0, result.stderr
-    assert report is not None
+    result, pid, report = launch_ok(tmp_path, stub_server, POSTGRES | MISREAD, "--service", "history")
     assert report["pid"] == pid
     config_file = str(tmp_path / "run" / "history.yaml")
     assert report["argv"][1:] == [
@@ -116,9 +124,7 @@ def test_several_services_share_one_file_and_extra_arguments_pass_through(
     tmp_path: Path, stub_server: Path
 ) -> None:
     environment = {"TEMPORAL_SQL_PLUGIN_NAME": "sqlite", "TEMPORAL_SERVICES": "history,matching"}
-    result, _, report = launch(tmp_path, stub_server, environment, "--", "--some-flag")
-    assert result.returncode == 0, result.stderr
-    assert report is not None
+    _, _, report = launch_ok(tmp_path, stub_server, environment, "--", "--some-flag")
     config_file = str(tmp_path / "run" / "history-matching.yaml")
     assert report["argv"][1:] == [
         "--some-flag",
@@ -141,9 +147,7 @@ def test_the_dsql_plugin_gets_its_variables(tmp_path: Path, stub_server: Path) -
         "TEMPORAL_PREFLIGHT": "false",
         "DSQL_CONNECTION_RATE_LIMIT": "40",
     }
-    result, _, report = launch(tmp_path, stub_server, environment, "--service", "frontend")
-    assert result.returncode == 0, result.stderr
-    assert report is not None
+    _, _, report = launch_ok(tmp_path, stub_server, environment, "--service", "frontend")
     exported = report["environment"]
     assert (exported["CLUSTER_ENDPOINT"], exported["REGION"]) == (DSQL_HOST, "eu-west-1")
     assert exported["DSQL_CONNECTION_RATE_LIMIT"] == "40"
@@ -164,9 +168,7 @@ def test_an_unreachable_metadata_endpoint_is_passed_over(tmp_path: Path, stub_se
         "POD_IP": "127.0.0.7",
         "ECS_CONTAINER_METADATA_URI_V4": "http://127.0.0.1:9",
     }
-    result, _, report = launch(tmp_path, stub_server, environment)
-    assert result.returncode == 0, result.stderr
-    assert report is not None
+    result, _, report = launch_ok(tmp_path, stub_server, environment)
     assert "passed over ECS" in result.stderr
     assert parse_yaml(report["config"])["global"]["membership"]["broadcastAddress"] == "127.0.0.7"
 
@@ -226,9 +228,7 @@ def test_iam_with_credentials_renders_a_command_that_prints_a_token(
             "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         }
     )
-    result, _, report = launch(tmp_path, stub_server, environment)
-    assert result.returncode == 0, result.stderr
-    assert report is not None
+    _, _, report = launch_ok(tmp_path, stub_server, environment)
     command = parse_yaml(report["config"])["persistence"]["datastores"]["default"]["sql"]["passwordCommand"]
     token = subprocess.run(
         [command["command"], *command["args"]],
