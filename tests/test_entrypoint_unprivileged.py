@@ -191,5 +191,6 @@ def test_without_a_writable_runtime_dir_the_entrypoint_fails_in_one_line(
     result = run_as_user([install.launcher, "start"], image_environment(install, runtime_dir))
     assert result.returncode == 78
     errors = [line for line in result.stderr.decode().splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith("error: TEMPORAL_RUNTIME_DIR: cannot write"), errors
+    assert len(errors) == 1 and errors[0].startswith("error: TEMPORAL_RUNTIME_DIR: "), errors
+    assert "belongs to another user" in errors[0]
     assert "Traceback" not in result.stderr.decode()

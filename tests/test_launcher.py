@@ -262,3 +262,35 @@ def test_bad_settings_stop_before_anything_is_written(tmp_path: Path, stub_serve
     )
     one_line_error(result, 78, "TEMPORAL_SQL_PORT")
     assert report is None and not (tmp_path / "run").exists()
+
+
+def test_a_runtime_dir_others_can_write_is_refused(tmp_path: Path, stub_server: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    environment = {"TEMPORAL_SQL_PLUGIN_NAME": "sqlite", "TEMPORAL_RUNTIME_DIR": str(shared)}
+    result, _, report = launch(tmp_path, stub_server, environment)
+    one_line_error(result, 78, "TEMPORAL_RUNTIME_DIR")
+    assert "writable by group or others" in result.stderr and report is None
+
+
+def test_a_runtime_dir_that_is_a_symbolic_link_is_refused(tmp_path: Path, stub_server: Path) -> None:
+    (tmp_path / "real").mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    environment = {"TEMPORAL_SQL_PLUGIN_NAME": "sqlite", "TEMPORAL_RUNTIME_DIR": str(tmp_path / "link")}
+    result, _, report = launch(tmp_path, stub_server, environment)
+    one_line_error(result, 78, "TEMPORAL_RUNTIME_DIR")
+    assert report is None
+
+
+def test_start_checks_ports_of_the_services_it_is_asked_for(tmp_path: Path, stub_server: Path) -> None:
+    environment = {
+        "TEMPORAL_SQL_PLUGIN_NAME": "sqlite",
+        "TEMPORAL_SERVICES": "frontend",
+        "TEMPORAL_HISTORY_GRPC_PORT": "7233",
+    }
+    result, _, report = launch(
+        tmp_path, stub_server, environment, "--service", "frontend", "--service", "history"
+    )
+    one_line_error(result, 78, "TEMPORAL_FRONTEND_GRPC_PORT and TEMPORAL_HISTORY_GRPC_PORT")
+    assert report is None

@@ -154,3 +154,23 @@ def test_variables_lists_every_setting_with_type_default_and_description() -> No
         and "Accepts an integer from 1 to 65535. Default: 5432." in result.stdout
     )
     assert "DSQL_RESERVOIR_ENABLED" in result.stdout and "BIND_ON_IP" in result.stdout
+
+
+def test_an_output_dir_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run(["--output-dir", str(blocker / "sub")], {"TEMPORAL_SQL_PLUGIN_NAME": "sqlite"})
+    assert result.returncode == 78
+    assert result.stderr.startswith("error: --output-dir: cannot write") and "Traceback" not in result.stderr
+
+
+def test_bytes_that_are_not_utf8_are_refused(tmp_path: Path) -> None:
+    environment = {
+        b"PATH": os.environb[b"PATH"],
+        b"BIND_ON_IP": b"127.0.0.1",
+        b"TEMPORAL_SQL_PLUGIN_NAME": b"sqlite",
+    }
+    environment[b"TEMPORAL_SQL_DATABASE"] = b"caf\xe9.db"
+    result = subprocess.run([str(RENDER), "--check"], env=environment, capture_output=True, text=True)  # type: ignore[arg-type]
+    assert result.returncode == 78
+    assert "TEMPORAL_SQL_DATABASE: holds bytes that are not UTF-8" in result.stderr

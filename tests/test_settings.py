@@ -98,6 +98,17 @@ BAD_INPUTS = [
     ({"TEMPORAL_PROMETHEUS_LISTEN_ADDRESS": "0.0.0.0"}, "TEMPORAL_PROMETHEUS_LISTEN_ADDRESS"),
     ({"TEMPORAL_SQL_DATABASE": "temporal"}, "TEMPORAL_SQL_DATABASE"),
     ({"TEMPORAL_LOG_LEVEL": "verbose"}, "TEMPORAL_LOG_LEVEL"),
+    ({"TEMPORAL_SQL_HOST": "db.example.com:5432"}, "TEMPORAL_SQL_HOST"),
+    ({"TEMPORAL_SQL_HOST": "a..b"}, "TEMPORAL_SQL_HOST"),
+    ({"TEMPORAL_SQL_HOST": "a" * 64 + ".example.com"}, "TEMPORAL_SQL_HOST"),
+    ({"BIND_ON_IP": "myhost"}, "BIND_ON_IP"),
+    ({"TEMPORAL_BROADCAST_ADDRESS": "10.0.0.300"}, "TEMPORAL_BROADCAST_ADDRESS"),
+    ({"POD_IP": "pod"}, "POD_IP"),
+    ({"TEMPORAL_OPENSEARCH_ENDPOINT": "https://search.example:99999"}, "TEMPORAL_OPENSEARCH_ENDPOINT"),
+    ({"TEMPORAL_OPENSEARCH_ENDPOINT": "https://search.example/index"}, "TEMPORAL_OPENSEARCH_ENDPOINT"),
+    ({"TEMPORAL_OPENSEARCH_ENDPOINT": "ftp://search.example"}, "TEMPORAL_OPENSEARCH_ENDPOINT"),
+    ({"TEMPORAL_OPENSEARCH_ENDPOINT": "https://[x"}, "TEMPORAL_OPENSEARCH_ENDPOINT"),
+    ({"TEMPORAL_SQL_USER": "bad\udcffbyte"}, "TEMPORAL_SQL_USER"),
 ]
 
 
@@ -279,3 +290,22 @@ def test_visibility_store_must_match_persistence() -> None:
         {"TEMPORAL_SQL_PLUGIN_NAME": "sqlite", "TEMPORAL_VISIBILITY_STORE": "sql"}
     ).startswith("TEMPORAL_VISIBILITY_STORE:")
     assert only_problem(PG | {"TEMPORAL_VISIBILITY_STORE": "sqlite"}).startswith("TEMPORAL_VISIBILITY_STORE:")
+
+
+def test_credentials_in_the_opensearch_url_are_refused_without_echoing_them() -> None:
+    problem = only_problem(DSQL | {"TEMPORAL_OPENSEARCH_ENDPOINT": "https://admin:S3cret@search.example:443"})
+    assert problem.startswith("TEMPORAL_OPENSEARCH_ENDPOINT:") and "TEMPORAL_OPENSEARCH_USER" in problem
+
+
+def test_ip_literals_and_dns_names_are_hosts() -> None:
+    for host in ("10.0.0.1", "fd00::1", "db-1.internal", "db_1.internal.", "x"):
+        assert load_settings(PG | {"TEMPORAL_SQL_HOST": host}).sql_host == host
+    assert load_settings({"TEMPORAL_SQL_PLUGIN_NAME": "sqlite", "BIND_ON_IP": "::"}).bind_on_ip == "::"
+
+
+def test_the_default_runtime_dir_belongs_to_this_user() -> None:
+    import os
+
+    assert load_settings({"TEMPORAL_SQL_PLUGIN_NAME": "sqlite"}).runtime_dir.name == (
+        f"temporal-dsql-runtime-{os.getuid()}"
+    )

@@ -40,7 +40,7 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console entry point of `temporal-dsql-runtime`."""
+    """Run the click group (`entrypoint.main` calls this for every subcommand but `token`)."""
     cli.main(prog_name="temporal-dsql-runtime")
 
 

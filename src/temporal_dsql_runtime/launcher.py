@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import rules
 from .addresses import discover_broadcast_address
-from .atomic_files import write_atomically
+from .atomic_files import private_directory_problem, write_atomically
 from .credential_command import PROGRAM
 from .errors import ConfigError, UnavailableError, describe_os_error
 from .launch_log import StepLog
 from .render import PasswordCommand, RenderRequest, render_config
 from .resolve import resolve_credentials
 from .settings import Settings
+from .sources import SECRET_VARIABLES as SECRETS
 
 if TYPE_CHECKING:
     from .doctor import Report
@@ -36,12 +37,7 @@ MISREAD_BY_SERVER = (
 )
 """Variables temporal-server reads as flags; beside --config-file they break or override start-up."""
 
-SECRET_VARIABLES = (
-    "TEMPORAL_SQL_PASSWORD",
-    "TEMPORAL_SQL_PASSWORD_FILE",
-    "TEMPORAL_OPENSEARCH_PASSWORD",
-    "TEMPORAL_OPENSEARCH_PASSWORD_FILE",
-)
+SECRET_VARIABLES = (*SECRETS, *(f"{name}_FILE" for name in SECRETS))
 """Our secret-bearing variables: the config or the credential command carries what the server needs."""
 
 PASSWORD_COMMAND_SINCE = (1, 32, 0)
@@ -58,10 +54,22 @@ class LaunchPlan:
     config_file: Path
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600, atomically, creating a private parent directory."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomically(path, text)
+def write_private_file(path: Path, text: str, label: str) -> None:
+    """Write `text` to `path` with mode 0600, atomically; `label` names the setting in errors."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomically(path, text)
+    except OSError as error:
+        raise ConfigError(f"{label}: cannot write {path}: {describe_os_error(error)}") from None
+
+
+def ensure_runtime_dir(settings: Settings) -> None:
+    """The runtime directory must be ours alone: whoever can write there could swap the config before exec."""
+    problem = private_directory_problem(settings.runtime_dir)
+    if problem is not None:
+        raise ConfigError(
+            f"TEMPORAL_RUNTIME_DIR: {problem}; accepts a directory of this user that only it can write"
+        )
 
 
 def server_environment(environment: Mapping[str, str], settings: Settings) -> dict[str, str]:
@@ -124,7 +132,7 @@ def run_password_command_once(command: PasswordCommand) -> None:
         problem = last_line.removeprefix(f"{PROGRAM}: error: ")
         if problem == last_line:
             problem = f"TEMPORAL_SQL_PASSWORD_DELIVERY: the credential command failed: {last_line}"
-        raise ConfigError(problem)
+        raise (UnavailableError if result.returncode == UnavailableError.exit_code else ConfigError)(problem)
 
 
 def prepare_launch(
@@ -138,6 +146,9 @@ def prepare_launch(
     log = log or StepLog(settings.launcher_log_format)
     for warning in rules.warnings(settings):
         log("settings", warning, level="warn")
+    conflicts = rules.port_conflicts(settings, services)
+    if conflicts:
+        raise ConfigError(*conflicts)
     binary = find_server_binary(settings, environment)
     discovery = discover_broadcast_address(settings)
     for skipped in discovery.passed_over:
@@ -153,14 +164,9 @@ def prepare_launch(
     request = RenderRequest(
         services=tuple(services), broadcast_address=discovery.address, credentials=credentials
     )
+    ensure_runtime_dir(settings)
     config_file = settings.runtime_dir / f"{'-'.join(services)}.yaml"
-    try:
-        write_private_file(config_file, render_config(settings, request))
-    except OSError as error:
-        raise ConfigError(
-            f"TEMPORAL_RUNTIME_DIR: cannot write {config_file}: {describe_os_error(error)}; "
-            "accepts a writable directory"
-        ) from None
+    write_private_file(config_file, render_config(settings, request), "TEMPORAL_RUNTIME_DIR")
     log("config", f"wrote {config_file} for {', '.join(services)}")
     argv = [binary, *extra_args, "--config-file", str(config_file)]
     if settings.allow_no_auth:

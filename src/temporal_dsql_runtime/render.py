@@ -11,13 +11,12 @@ from typing import Any
 
 import jinja2
 
+from .hostports import join_host_port
 from .settings import SERVICES, Settings
 from .temporal_config import check_config
 
 REDACTED = "<redacted>"
 """What `--dry-run` shows in place of every secret."""
-
-WILDCARDS = ("0.0.0.0", "::")
 
 
 @dataclass(frozen=True)
@@ -108,11 +107,6 @@ def shipped_dynamic_config(settings: Settings) -> Path:
     return Path(str(files("temporal_dsql_runtime").joinpath("dynamicconfig", name)))
 
 
-def connect_address(host: str, port: int) -> str:
-    """host:port, with IPv6 literals bracketed."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def _connect_attributes(settings: Settings) -> dict[str, str]:
     attributes: dict[str, str] = {}
     if settings.sql_plugin_name == "sqlite":
@@ -145,9 +139,7 @@ def _sql_store(settings: Settings, request: RenderRequest, database: str) -> dic
         "plugin_name": settings.sql_plugin_name,
         "database": database,
         "connect_addr": (
-            "localhost"
-            if settings.sql_host is None
-            else connect_address(settings.sql_host, settings.sql_port)
+            "localhost" if settings.sql_host is None else join_host_port(settings.sql_host, settings.sql_port)
         ),
         "user": settings.sql_user or "",
         "password": credentials.sql_password,
@@ -190,7 +182,7 @@ def template_values(settings: Settings, request: RenderRequest) -> dict[str, Any
     membership monitor from that map and refuses to start ("service not tracked by Monitor") without it.
     """
     bind_on_ip = settings.bind_on_ip or "0.0.0.0"
-    frontend_rpc = settings.frontend_address or connect_address(
+    frontend_rpc = settings.frontend_address or join_host_port(
         request.broadcast_address, settings.frontend_grpc_port
     )
     return {

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,7 +105,7 @@ def _tls_files(s: Settings) -> Iterator[str]:
 
 def _visibility(s: Settings) -> Iterator[str]:
     store = s.visibility_store
-    if s.elasticsearch_host is not None and s.opensearch_endpoint != _legacy_endpoint(s):
+    if s.elasticsearch_host is not None and s.opensearch_endpoint != s.legacy_elasticsearch_endpoint:
         yield "TEMPORAL_ELASTICSEARCH_HOST: set together with TEMPORAL_OPENSEARCH_ENDPOINT; keep only the latter"
     if store == "sql" and s.sql_plugin_name == "sqlite":
         yield "TEMPORAL_VISIBILITY_STORE: sql needs a database server; accepts sqlite with the sqlite plugin"
@@ -125,28 +124,24 @@ def _visibility(s: Settings) -> Iterator[str]:
         yield "TEMPORAL_OPENSEARCH_REGION: required for aws-sigv4; accepts an AWS region such as eu-west-1"
 
 
-def _legacy_endpoint(s: Settings) -> str:
-    scheme = s.elasticsearch_scheme or "http"
-    port = s.elasticsearch_port or (443 if scheme == "https" else 9200)
-    return f"{scheme}://{s.elasticsearch_host}:{port}"
-
-
 def _ports(s: Settings) -> Iterator[str]:
-    used: Counter[int] = Counter()
+    yield from port_conflicts(s, s.services)
+
+
+def port_conflicts(s: Settings, services: Sequence[str]) -> list[str]:
+    """Ports that two services of one process would both listen on."""
     names: dict[int, list[str]] = {}
-    for service in s.services:
-        ports = {
-            f"{service}_grpc_port": s.grpc_port(service),
-            f"{service}_membership_port": s.membership_port(service),
-        }
+    for service in services:
+        fields = [f"{service}_grpc_port", f"{service}_membership_port"]
         if service == "frontend":
-            ports["frontend_http_port"] = s.frontend_http_port
-        for name, port in ports.items():
-            used[port] += 1
-            names.setdefault(port, []).append(variable_of(name))
-    for port, count in used.items():
-        if count > 1:
-            yield f"{' and '.join(names[port])}: all set to {port}; each service port must be distinct"
+            fields.append("frontend_http_port")
+        for name in fields:
+            names.setdefault(getattr(s, name), []).append(variable_of(name))
+    return [
+        f"{' and '.join(variables)}: all set to {port}; each service port must be distinct"
+        for port, variables in names.items()
+        if len(variables) > 1
+    ]
 
 
 def _connection_budget(s: Settings) -> Iterator[str]:

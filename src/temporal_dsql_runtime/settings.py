@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -13,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .durations import DURATION_HELP, Duration, GoDuration
 from .errors import ConfigError
+from .hostports import join_host_port
 from .sources import Collected, collect
 
 ServiceName = Literal["frontend", "history", "matching", "worker"]
@@ -41,6 +46,9 @@ DSQL_HOST = re.compile(
 )
 AWS_HOST_REGION = re.compile(r"\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?:es|aoss)\.amazonaws\.com$")
 HOST_PORT = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
+SURROGATES = re.compile("[\ud800-\udfff]")
+"""How Python shows environment bytes that are not UTF-8; Go's YAML parser refuses them."""
+DNS_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,254}$")
 SECRET_FIELDS = ("sql_password", "opensearch_password")
 
@@ -54,6 +62,33 @@ def dsql_region(host: str | None) -> str | None:
     """The AWS region written into a DSQL endpoint host name, if the host is one."""
     match = DSQL_HOST.match(host or "")
     return match.group("region") if match else None
+
+
+def is_host(value: str) -> bool:
+    """Whether `value` is an IP address or a DNS name that resolvers accept (no port, no scheme)."""
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        pass
+    labels = value.removesuffix(".").split(".")
+    return len(value) <= 253 and all(DNS_LABEL.fullmatch(label) for label in labels)
+
+
+def check_endpoint_url(value: str) -> None:
+    """An http(s) URL of a host and optional port, nothing else (no credentials, path or query)."""
+    problem = "expected an http(s) URL with a host and no path, e.g. https://search.example:443"
+    try:
+        url = urlsplit(value)
+        port = url.port
+    except ValueError:
+        raise ValueError(problem) from None
+    if url.scheme not in ("http", "https") or not url.hostname or url.path not in ("", "/"):
+        raise ValueError(problem)
+    if url.query or url.fragment or "@" in url.netloc:
+        raise ValueError(problem + "; put credentials in TEMPORAL_OPENSEARCH_USER/_PASSWORD, not the URL")
+    if port == 0 or not is_host(url.hostname):
+        raise ValueError(problem)
 
 
 class Settings(BaseSettings):
@@ -208,8 +243,8 @@ class Settings(BaseSettings):
     # --- launcher ----------------------------------------------------------------------------------
     server_binary: str = Field("temporal-server", description="temporal-server executable, a path or a name.")
     runtime_dir: Path = Field(
-        Path("/tmp/temporal-dsql-runtime"),
-        description="Where the launcher writes configs and its token cache.",
+        default_factory=lambda: Path(tempfile.gettempdir()) / f"temporal-dsql-runtime-{os.getuid()}",
+        description="Where the launcher writes configs and its token cache (a private directory of this user).",
     )
     allow_no_auth: bool = Field(True, description="Pass --allow-no-auth (no authorizer configured).")
     launcher_log_format: Literal["text", "json"] = Field("text", description="Launcher log lines on stderr.")
@@ -343,10 +378,8 @@ class Settings(BaseSettings):
     @field_validator("opensearch_endpoint")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/?#]+(:\d{1,5})?/?$", value):
-            raise ValueError(
-                "expected an http(s) URL with a host and no path, e.g. https://search.example:443"
-            )
+        if value is not None:
+            check_endpoint_url(value)
         return value
 
     @field_validator("opensearch_index", "elasticsearch_index")
@@ -365,11 +398,21 @@ class Settings(BaseSettings):
                 raise ValueError("expected host:port with a port from 1 to 65535")
         return value
 
-    @field_validator("sql_host", "bind_on_ip", "broadcast_address", "sql_server_name", "elasticsearch_host")
+    @field_validator("sql_host", "sql_server_name", "elasticsearch_host")
     @classmethod
     def _check_host(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_.:%-]+", value):
-            raise ValueError("expected a host name or IP address")
+        if value is not None and not is_host(value):
+            raise ValueError("expected a DNS name (labels of 1-63 letters, digits, - or _) or an IP address")
+        return value
+
+    @field_validator("bind_on_ip", "broadcast_address", "pod_ip")
+    @classmethod
+    def _check_ip(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError("expected an IPv4 or IPv6 address") from None
         return value
 
     @model_validator(mode="after")
@@ -407,21 +450,28 @@ class Settings(BaseSettings):
 
     def _adopt_legacy_elasticsearch(self) -> None:
         """Turn the older TEMPORAL_ELASTICSEARCH_* variables into the endpoint they describe."""
-        if self.opensearch_endpoint is None and self.elasticsearch_host is not None:
-            scheme = self.elasticsearch_scheme or "http"
-            port = self.elasticsearch_port or (443 if scheme == "https" else 9200)
-            self.opensearch_endpoint = f"{scheme}://{self.elasticsearch_host}:{port}"
+        if self.opensearch_endpoint is None:
+            self.opensearch_endpoint = self.legacy_elasticsearch_endpoint
         if self.elasticsearch_version is not None:
             self.opensearch_version = self.elasticsearch_version
         if self.elasticsearch_index is not None:
             self.opensearch_index = self.elasticsearch_index
 
     @property
+    def legacy_elasticsearch_endpoint(self) -> str | None:
+        """The URL that TEMPORAL_ELASTICSEARCH_{HOST,PORT,SCHEME} describe, if they are set."""
+        if self.elasticsearch_host is None:
+            return None
+        scheme = self.elasticsearch_scheme or "http"
+        port = self.elasticsearch_port or (443 if scheme == "https" else 9200)
+        return f"{scheme}://{join_host_port(self.elasticsearch_host, port)}"
+
+    @property
     def opensearch_host(self) -> str | None:
         """The host part of the OpenSearch endpoint."""
         if self.opensearch_endpoint is None:
             return None
-        return self.opensearch_endpoint.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+        return urlsplit(self.opensearch_endpoint).hostname
 
     @property
     def uses_dsql(self) -> bool:
@@ -509,8 +559,13 @@ def settings_from(collected: Collected) -> Settings:
     """Validate collected values: field checks first, then the cross-setting rules."""
     from . import rules
 
+    values: dict[str, Any] = present(collected.values)
+    undecodable = [name for name, value in values.items() if SURROGATES.search(value)]
+    if undecodable:
+        raise ConfigError(
+            *(f"{name}: holds bytes that are not UTF-8; accepts UTF-8 text" for name in undecodable)
+        )
     try:
-        values: dict[str, Any] = present(collected.values)
         settings = Settings(**values)
     except ValidationError as error:
         raise ConfigError(*describe_errors(error)) from None

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from .errors import ConfigError, describe_os_error
+from .errors import ConfigError
+from .secret_files import read_secret_file
 
 SECRET_VARIABLES = ("TEMPORAL_SQL_PASSWORD", "TEMPORAL_OPENSEARCH_PASSWORD")
 """Variables that hold a secret and may instead name a file with `<NAME>_FILE`."""
@@ -20,22 +21,6 @@ class Collected:
 
     values: dict[str, str] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
-
-
-def read_secret_file(variable: str, path: str) -> str:
-    """A secret file's content with one trailing newline removed; missing, unreadable or empty is an error."""
-    try:
-        content = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = describe_os_error(error) if isinstance(error, OSError) else "not UTF-8 text"
-        raise ConfigError(f"{variable}_FILE: cannot read {path}: {reason}") from None
-    if content.endswith("\r\n"):
-        content = content[:-2]
-    elif content.endswith("\n"):
-        content = content[:-1]
-    if not content:
-        raise ConfigError(f"{variable}_FILE: {path} is empty; it must hold the secret")
-    return content
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -66,7 +51,7 @@ def collect(environment: Mapping[str, str], env_file: Path | None = None) -> Col
             problems.append(f"{variable} and {file_variable}: set one or the other, not both")
             continue
         try:
-            values[variable] = read_secret_file(variable, values[file_variable])
+            values[variable] = read_secret_file(values[file_variable], file_variable)
         except ConfigError as error:
             problems.extend(error.problems)
             continue

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import UserError
 
@@ -185,11 +185,16 @@ def check_config(text: str) -> TemporalConfig:
     """Re-parse rendered YAML and validate it; a failure here is a bug in the renderer, not user input."""
     try:
         document = parse_yaml(text)
+    except MarkedYAMLError as error:
+        where = f"line {error.problem_mark.line + 1}" if error.problem_mark else "somewhere"
+        raise UserError(f"internal error: the rendered config does not parse ({where})") from None
+    except YAMLError:
+        raise UserError("internal error: the rendered config does not parse") from None
+    try:
         config = TemporalConfig.model_validate(document)
-    except (YAMLError, ValidationError) as error:
-        raise UserError(
-            f"internal error: the rendered config is invalid ({type(error).__name__}): {error}"
-        ) from None
+    except ValidationError as error:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
+        raise UserError(f"internal error: the rendered config breaks Temporal's schema at {fields}") from None
     for store in (config.persistence.defaultStore, config.persistence.visibilityStore):
         if store not in config.persistence.datastores:
             raise UserError(f"internal error: the rendered config names a missing datastore {store!r}")

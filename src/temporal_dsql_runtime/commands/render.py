@@ -59,5 +59,5 @@ def render(
         click.echo("---\n".join(f"# service: {name}\n{text}" for name, text in rendered.items()), nl=False)
         return
     for name, text in rendered.items():
-        write_private_file(output_dir / f"{name}.yaml", text)
+        write_private_file(output_dir / f"{name}.yaml", text, "--output-dir")
         click.echo(f"wrote {output_dir / f'{name}.yaml'}", err=True)
