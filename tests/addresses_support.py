@@ -100,6 +100,33 @@ def hanging_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}/v4/0123456789abcdef"
 
 
+@contextmanager
+def garbage_endpoint(answer: bytes = b"garbage\r\n\r\n") -> Iterator[str]:
+    """A port that reads each request and answers `answer`, which is not HTTP, then hangs up."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v4/0123456789abcdef"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(5)
+
+
 def run_isolated(code: str, *, hosts: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run Python `code` in new user, network and mount namespaces: only a loopback interface (down), and
     `hosts` bind-mounted over /etc/hosts when given."""

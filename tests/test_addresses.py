@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from addresses_support import TASK_IP, TASK_METADATA, hanging_endpoint, metadata_endpoint, run_isolated
+from addresses_support import (
+    TASK_IP,
+    TASK_METADATA,
+    garbage_endpoint,
+    hanging_endpoint,
+    metadata_endpoint,
+    run_isolated,
+)
 from support.ports import free_port
 from temporal_dsql_runtime.addresses import (
     choose,
@@ -21,11 +31,17 @@ from temporal_dsql_runtime.addresses import (
 from temporal_dsql_runtime.errors import ConfigError
 from temporal_dsql_runtime.settings import load_settings
 
+RENDER = Path(sys.executable).with_name("temporal-dsql-render")
 REPORT = (
     "import json, temporal_dsql_runtime.addresses as a\n"
     "d = a.discover({})\n"
     "print(json.dumps([d.address, d.source]))"
 )
+
+
+def render_environment(**variables: str) -> dict[str, str]:
+    """A minimal environment for `temporal-dsql-render` with SQLite, plus `variables`."""
+    return {"PATH": os.environ["PATH"], "TEMPORAL_SQL_PLUGIN_NAME": "sqlite", **variables}
 
 
 def test_the_ecs_task_metadata_endpoint_gives_the_awsvpc_address() -> None:
@@ -78,6 +94,53 @@ def test_a_closed_metadata_port_moves_on() -> None:
 
     assert (found.address, found.source) == ("fd00::17", "POD_IP")
     assert found.passed_over == (f"ECS task metadata: {uri}/task: Connection refused",)
+
+
+def test_a_metadata_endpoint_that_answers_garbage_is_passed_over() -> None:
+    with garbage_endpoint() as uri:
+        found = discover(ecs_metadata_uri=uri, pod_ip="10.9.9.9", timeout=2)
+
+    assert (found.address, found.source) == ("10.9.9.9", "POD_IP")
+    assert found.passed_over == (f"ECS task metadata: {uri}/task: not an HTTP response (BadStatusLine)",)
+
+
+def test_render_dry_run_passes_over_a_garbage_metadata_endpoint() -> None:
+    with garbage_endpoint() as uri:
+        result = subprocess.run(
+            [str(RENDER), "--dry-run"],
+            env=render_environment(ECS_CONTAINER_METADATA_URI_V4=uri, POD_IP="10.9.9.9"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == 0, result.stderr
+    assert 'broadcastAddress: "10.9.9.9"' in result.stdout
+
+
+@pytest.mark.parametrize("name", ["a" * 70, "temporal..history", "x" * 64 + ".example.com"])
+def test_a_host_name_idna_cannot_encode_is_passed_over(name: str) -> None:
+    found = discover(hostname=name, timeout=2)
+
+    assert found.source == "network interfaces"
+    assert found.passed_over == (
+        f"hostname {name}: is not a valid host name (a label is empty or over 63 characters)",
+    )
+
+
+def test_render_dry_run_with_an_over_long_host_name_does_not_crash() -> None:
+    result = subprocess.run(
+        [str(RENDER), "--dry-run"],
+        env=render_environment(HOSTNAME="a" * 70),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_an_unreachable_metadata_endpoint_with_nothing_else_is_one_line_error() -> None:

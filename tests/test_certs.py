@@ -181,6 +181,39 @@ def test_a_client_name_that_is_no_safe_file_name_is_refused(pki_dir: Path, name:
     assert sorted(p.name for p in pki_dir.rglob("*")) == before
 
 
+@pytest.mark.parametrize(
+    ("command", "common_name"),
+    [
+        ("create-root-ca", "a" * 65),
+        ("create-root-ca", "é" * 33),
+        ("create-server", "a" * 60 + ".example.com"),
+    ],
+)
+def test_a_common_name_over_64_bytes_is_a_one_line_config_error(
+    pki_dir: Path, command: str, common_name: str
+) -> None:
+    before = {path: path.read_bytes() for path in pki_dir.rglob("*") if path.is_file()}
+
+    result = run(command, "--pki-dir", str(pki_dir), "--common-name", common_name, "--force")
+
+    assert result.exit_code == 78
+    assert result.stderr.startswith("error: --common-name: ") and len(result.stderr.splitlines()) == 1
+    assert "at most 64" in result.stderr
+    assert {path: path.read_bytes() for path in pki_dir.rglob("*") if path.is_file()} == before
+
+
+def test_a_common_name_of_exactly_64_bytes_is_accepted(pki_dir: Path) -> None:
+    server_name = "a" * 52 + ".example.com"
+    ok("create-root-ca", "--pki-dir", str(pki_dir), "--common-name", "a" * 64, "--force")
+    ok("create-server", "--pki-dir", str(pki_dir), "--common-name", server_name, "--force")
+
+    subjects = [
+        openssl("x509", "-in", str(pki_dir / name), "-noout", "-subject").stdout.strip()
+        for name in ("ca.crt", "server.crt")
+    ]
+    assert subjects == [f"subject=CN = {'a' * 64}", f"subject=CN = {server_name}"]
+
+
 def test_steps_out_of_order_are_one_line_errors(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here"
     result = run("create-root-ca", "--pki-dir", str(missing))

@@ -7,13 +7,20 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from credentials_support import DSQL_HOST, REGION, TOKEN_COMMAND, aws_environment, dsql_arguments, run_token
-from temporal_dsql_runtime.credential_command import is_fresh, password_command_for
+from temporal_dsql_runtime.credential_command import (
+    TokenRequest,
+    is_fresh,
+    password_command_for,
+    read_fresh,
+    token_lifetime,
+)
 from temporal_dsql_runtime.settings import load_settings
 
 HEAVY_MODULES = {"pydantic", "pydantic_settings", "botocore", "boto3", "click", "jinja2"}
@@ -99,13 +106,46 @@ def test_freshness_keeps_a_margin_of_a_minute_or_a_fifth_of_the_lifetime(
     assert is_fresh(1_000.0, lifetime, 1_000.0 + age) is fresh
 
 
+def test_a_token_signed_by_expiring_credentials_is_cached_only_until_they_expire(
+    tmp_path: Path, environment: dict[str, str]
+) -> None:
+    cache, log = tmp_path / "cache", tmp_path / "mints"
+    expire_at = int(time.time()) + 120
+    expiring = environment | {
+        "AWS_SESSION_TOKEN": "example-session-token",
+        "AWS_CREDENTIAL_EXPIRATION": datetime.fromtimestamp(expire_at, UTC).isoformat(),
+    }  # botocore's environment provider then gives RefreshableCredentials, like a task role or IRSA
+
+    minted = run_token([*dsql_arguments(cache, ttl=3600), "--mint-log", str(log)], expiring)
+
+    assert (minted.returncode, minted.stderr, mints(log)) == (0, "", 1)
+    _, minted_at, lifetime, token = cache_entry(cache).read_text().split("\n", 3)
+    assert int(minted_at) + int(lifetime) == expire_at
+    assert token == minted.stdout.strip()
+    request = TokenRequest("dsql", DSQL_HOST, 5432, REGION, "admin", 3600)
+    margin = int(lifetime) / 5
+    assert read_fresh(str(cache_entry(cache)), request, now=expire_at - margin - 1) == token
+    assert read_fresh(str(cache_entry(cache)), request, now=expire_at - margin) is None
+    assert read_fresh(str(cache_entry(cache)), request, now=int(minted_at) + 600) is None
+
+
+@pytest.mark.parametrize(
+    ("ttl", "expire_at", "lifetime"),
+    [(3600, None, 3600), (3600, 1_120.9, 120), (900, 99_999.0, 900), (900, 999.0, 0)],
+)
+def test_the_cached_lifetime_is_the_ttl_cut_short_by_the_credentials(
+    ttl: int, expire_at: float | None, lifetime: int
+) -> None:
+    assert token_lifetime(ttl, 1_000, expire_at) == lifetime
+
+
 def test_a_cache_entry_written_for_another_request_is_never_served(
     tmp_path: Path, environment: dict[str, str]
 ) -> None:
     cache, log = tmp_path / "cache", tmp_path / "mints"
     run_token([*dsql_arguments(cache), "--mint-log", str(log)], environment)
     entry = cache_entry(cache)
-    entry.write_text(f"dsql someone@else.example {REGION} ttl=900\n{time.time()}\nnot-for-this-request")
+    entry.write_text(f"dsql someone@else.example {REGION} ttl=900\n{time.time()}\n900\nnot-for-this-request")
 
     result = run_token([*dsql_arguments(cache), "--mint-log", str(log)], environment)
     other_user = run_token(dsql_arguments(cache, user="temporal"), environment)
@@ -265,6 +305,48 @@ def test_a_cache_directory_that_is_not_private_is_refused_without_printing_its_t
     assert result.stderr.count("\n") == 1
     assert "must be a directory owned by this user" in result.stderr
     assert token and token not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "printed"),
+    [
+        (b"pw\n", "pw\n"),
+        (b"pw\r\n", "pw\n"),
+        (b"pw\r", "pw\r\n"),
+        (b"p\rw\n", "p\rw\n"),
+        (b"pw\n\n", "pw\n\n"),
+        (b" pw ", " pw \n"),
+    ],
+)
+def test_a_password_file_loses_exactly_one_trailing_newline(
+    tmp_path: Path, content: bytes, printed: str
+) -> None:
+    secret = tmp_path / "password"
+    secret.write_bytes(content)
+
+    result = subprocess.run(
+        [*TOKEN_COMMAND, "--kind", "file", "--file", str(secret)], capture_output=True, check=False
+    )
+
+    assert (result.returncode, result.stdout) == (0, printed.encode())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "--file: cannot read "), (b"", "is empty"), (b"\n", "is empty"), (b"\r\n", "is empty")],
+)
+def test_a_missing_or_empty_password_file_is_a_one_line_config_error(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    secret = tmp_path / "password"
+    if content is not None:
+        secret.write_bytes(content)
+
+    result = run_token(["--kind", "file", "--file", str(secret)], os.environ)
+
+    assert (result.returncode, result.stdout) == (78, "")
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert result.stderr.startswith("temporal-dsql-runtime token: error: --file: ")
 
 
 def test_an_unreadable_password_file_never_shows_its_content(tmp_path: Path) -> None:

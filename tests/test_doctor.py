@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.server
+import io
 import json
+import socketserver
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,11 @@ from schema_support import (
 )
 from support.ports import free_port
 from support.postgres import PostgresServer, running_postgres
-from temporal_dsql_runtime.doctor import CHECK_NAMES, Report, wait_until_healthy
+from temporal_dsql_runtime.doctor import CHECK_NAMES, Report, run_doctor, wait_until_healthy
+from temporal_dsql_runtime.doctor_checks import check_dns, check_http_visibility
+from temporal_dsql_runtime.errors import ConfigError
+from temporal_dsql_runtime.launch_log import StepLog
+from temporal_dsql_runtime.launcher import run_preflight
 from temporal_dsql_runtime.schema.tasks import resolve_target, setup_schema
 
 DOCTOR = ["doctor", "--schema-dir", str(FIXTURE_SCHEMA), "--visibility-schema-dir", str(FIXTURE_SCHEMA)]
@@ -34,6 +40,13 @@ AWS_EXAMPLE = {
     "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 }
+
+SIGV4 = {"TEMPORAL_OPENSEARCH_AUTH": "aws-sigv4", "TEMPORAL_OPENSEARCH_REGION": "eu-west-1"}
+OFFLINE = {"TEMPORAL_SQL_PLUGIN_NAME": "postgres12", "TEMPORAL_SQL_HOST": "127.0.0.1"}
+PROFILE_NOT_FOUND = (
+    "TEMPORAL_OPENSEARCH_AUTH=aws-sigv4: cannot load AWS credentials to sign the request: "
+    "The config profile (nope) could not be found"
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +83,15 @@ def plain_server() -> Iterator[PostgresServer]:
 def tls_environment(server: PostgresServer, tls: TlsFiles, **extra: str) -> dict[str, str]:
     return postgres_environment(
         server, TEMPORAL_SQL_TLS_ENABLED="true", TEMPORAL_SQL_CA_FILE=str(tls.ca), **extra
+    )
+
+
+def opensearch_environment(
+    server: PostgresServer, tls: TlsFiles, endpoint: str, **extra: str
+) -> dict[str, str]:
+    """The TLS environment with the visibility store in OpenSearch at `endpoint`."""
+    return tls_environment(
+        server, tls, TEMPORAL_VISIBILITY_STORE="opensearch", TEMPORAL_OPENSEARCH_ENDPOINT=endpoint, **extra
     )
 
 
@@ -183,13 +205,7 @@ def test_schema_older_than_required(tls_server: PostgresServer, tls: TlsFiles) -
 
 def test_visibility_endpoint_down(tls_server: PostgresServer, tls: TlsFiles) -> None:
     port = free_port()
-    environment = tls_environment(
-        tls_server,
-        tls,
-        TEMPORAL_VISIBILITY_STORE="opensearch",
-        TEMPORAL_OPENSEARCH_ENDPOINT=f"http://127.0.0.1:{port}",
-    )
-    code, report, _ = doctor(environment)
+    code, report, _ = doctor(opensearch_environment(tls_server, tls, f"http://127.0.0.1:{port}"))
     check = failure(report)
     assert (code, check["name"]) == (69, "visibility")
     assert check["detail"] == f"127.0.0.1:{port} refused the connection"
@@ -216,15 +232,8 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 def test_visibility_request_is_sigv4_signed(tls_server: PostgresServer, tls: TlsFiles) -> None:
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder) as endpoint:
         threading.Thread(target=endpoint.serve_forever, daemon=True).start()
-        environment = tls_environment(
-            tls_server,
-            tls,
-            TEMPORAL_VISIBILITY_STORE="opensearch",
-            TEMPORAL_OPENSEARCH_ENDPOINT=f"http://127.0.0.1:{endpoint.server_address[1]}",
-            TEMPORAL_OPENSEARCH_AUTH="aws-sigv4",
-            TEMPORAL_OPENSEARCH_REGION="eu-west-1",
-            **AWS_EXAMPLE,
-        )
+        url = f"http://127.0.0.1:{endpoint.server_address[1]}"
+        environment = opensearch_environment(tls_server, tls, url, **SIGV4, **AWS_EXAMPLE)
         code, report, output = doctor(environment)
         endpoint.shutdown()
     assert code == 0, output
@@ -262,3 +271,98 @@ def test_wait_gives_up_at_the_timeout(tls: TlsFiles, tls_server: PostgresServer)
     assert result.exit_code == 69
     assert f"waiting: tcp: TCP connect to 127.0.0.1:{port} refused" in result.stderr
     assert result.stdout.splitlines()[-1] == "unhealthy (exit 69)"
+
+
+def test_schema_version_the_user_has_no_privilege_on_is_a_privilege_failure_not_missing(
+    tls_server: PostgresServer, tls: TlsFiles
+) -> None:
+    tls_server.execute(f"CREATE ROLE outsider LOGIN PASSWORD '{PASSWORD}'")
+    code, report, _ = doctor(tls_environment(tls_server, tls, TEMPORAL_SQL_USER="outsider"))
+    check = failure(report)
+    assert (code, check["name"]) == (78, "schema")
+    assert (
+        check["detail"]
+        == "cannot read schema_version in temporal: permission denied for table schema_version"
+    )
+
+
+def test_unknown_aws_profile_fails_the_check_and_the_preflight_without_a_traceback(
+    tls_server: PostgresServer, tls: TlsFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws = {
+        "AWS_PROFILE": "nope",
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+    }
+    environment = opensearch_environment(tls_server, tls, f"http://127.0.0.1:{free_port()}", **SIGV4, **aws)
+    code, report, _ = doctor(environment)
+    check = failure(report)
+    assert (code, check["name"], check["detail"]) == (78, "visibility", "cannot sign the request")
+    assert check["diagnosis"] == PROFILE_NOT_FOUND
+
+    for name, value in aws.items():  # botocore reads the process environment
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        run_preflight(settings_for(environment), StepLog(stream=io.StringIO()))
+    assert raised.value.problems == (f"preflight visibility: cannot sign the request; {PROFILE_NOT_FOUND}",)
+
+
+class _Garbage(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.request.sendall(b"garbage\r\n\r\n")
+
+
+def test_visibility_endpoint_not_speaking_http(tls_server: PostgresServer, tls: TlsFiles) -> None:
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Garbage) as endpoint:
+        threading.Thread(target=endpoint.serve_forever, daemon=True).start()
+        port = endpoint.server_address[1]
+        code, report, _ = doctor(opensearch_environment(tls_server, tls, f"http://127.0.0.1:{port}"))
+        endpoint.shutdown()
+    check = failure(report)
+    assert (code, check["name"]) == (69, "visibility")
+    assert check["detail"] == f"127.0.0.1:{port} answered, but not in HTTP (BadStatusLine)"
+    assert check["diagnosis"].startswith("the visibility endpoint is not speaking HTTP")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "detail"),
+    [
+        (
+            "http://127.0.0.1:99999",
+            "TEMPORAL_OPENSEARCH_ENDPOINT has no usable port: Port out of range 0-65535",
+        ),
+        ("http://a..b:9200", "a..b is not a valid host name (an empty or over-long label)"),
+    ],
+)
+def test_unusable_visibility_endpoint_is_a_failed_check(endpoint: str, detail: str) -> None:
+    valid = settings_for(
+        OFFLINE
+        | {"TEMPORAL_VISIBILITY_STORE": "opensearch", "TEMPORAL_OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200"}
+    )
+    check = check_http_visibility(valid.model_copy(update={"opensearch_endpoint": endpoint}), 3)
+    assert (check.name, check.status, check.exit_code, check.detail) == ("visibility", "fail", 78, detail)
+    assert check.diagnosis is not None and "TEMPORAL_OPENSEARCH_ENDPOINT" in check.diagnosis
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example"])
+def test_host_with_an_empty_or_over_long_label_fails_dns_as_configuration(host: str) -> None:
+    check, addresses = check_dns(host, 5432)
+    assert (check.status, check.exit_code, addresses) == ("fail", 78, [])
+    assert check.detail == f"{host} is not a valid host name (an empty or over-long label)"
+    assert check.diagnosis is not None and check.diagnosis.startswith("check TEMPORAL_SQL_HOST for typos")
+    report = run_doctor(settings_for(OFFLINE).model_copy(update={"sql_host": host}), timeout=1)
+    assert (report.exit_code, report.first_failure) == (78, check)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("wait", ["nan", "inf", "1e999", "-1", "-5s"])
+def test_wait_must_be_a_finite_number_of_seconds(wait: str) -> None:
+    result = invoke(["doctor", f"--wait={wait}"], OFFLINE)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--wait': expected a finite number of seconds, 0 or more, "
+        "or a Go duration such as 30s or 2m"
+    )
+    with pytest.raises(ValueError, match="finite"):
+        wait_until_healthy(settings_for(OFFLINE), float(wait.removesuffix("s")))

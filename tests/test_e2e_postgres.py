@@ -30,21 +30,29 @@ PASSWORD = "s3cret-Pa55;$word"
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresServer]:
     with running_postgres() as pg:
-        create_temporal_databases(pg, ROLE, PASSWORD)
+        pg.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
         yield pg
 
 
-def postgres_settings(pg: PostgresServer, password_file: Path, plugin: str = "postgres12") -> dict[str, str]:
+@pytest.fixture
+def database(postgres: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """Fresh temporal and visibility databases for one test's cluster."""
+    name = "t_" + request.node.name.removeprefix("test_")[:40]
+    create_temporal_databases(postgres, ROLE, PASSWORD, name)
+    return name
+
+
+def postgres_settings(pg: PostgresServer, password_file: Path, database: str = "temporal") -> dict[str, str]:
     password_file.write_text(PASSWORD + "\n")
     password_file.chmod(0o600)
     return {
-        "TEMPORAL_SQL_PLUGIN_NAME": plugin,
+        "TEMPORAL_SQL_PLUGIN_NAME": "postgres12",
         "TEMPORAL_SQL_HOST": pg.host,
         "TEMPORAL_SQL_PORT": str(pg.port),
         "TEMPORAL_SQL_USER": ROLE,
-        "TEMPORAL_SQL_DATABASE": "temporal",
+        "TEMPORAL_SQL_DATABASE": database,
         "TEMPORAL_VISIBILITY_STORE": "sql",
-        "TEMPORAL_VISIBILITY_DATABASE": "temporal_visibility",
+        "TEMPORAL_VISIBILITY_DATABASE": f"{database}_visibility",
         "TEMPORAL_SQL_PASSWORD_FILE": str(password_file),
         "TEMPORAL_SQL_MAX_CONNS": "10",
         "TEMPORAL_SQL_MAX_IDLE_CONNS": "5",
@@ -57,10 +65,12 @@ def start_all(running: Cluster) -> None:
 
 
 def test_four_processes_run_a_workflow_and_stop_cleanly_on_sigterm(
-    postgres: PostgresServer, tmp_path: Path
+    postgres: PostgresServer, database: str, tmp_path: Path
 ) -> None:
     """(b) one launcher per service, and (d) the password only through a _FILE with a trailing newline."""
-    environment = base_environment(tmp_path / "run") | postgres_settings(postgres, tmp_path / "password")
+    environment = base_environment(tmp_path / "run") | postgres_settings(
+        postgres, tmp_path / "password", database
+    )
     with cluster(environment, tmp_path) as running:
         start_all(running)
 
@@ -77,9 +87,13 @@ def test_four_processes_run_a_workflow_and_stop_cleanly_on_sigterm(
         assert codes == {(s,): 0 for s in SERVICES}, running.logs()
 
 
-def test_history_killed_mid_timer_loses_nothing(postgres: PostgresServer, tmp_path: Path) -> None:
+def test_history_killed_mid_timer_loses_nothing(
+    postgres: PostgresServer, database: str, tmp_path: Path
+) -> None:
     """(c) SIGKILL history while a workflow sleeps on a 10 s timer; restarted through the launcher, it completes."""
-    environment = base_environment(tmp_path / "run") | postgres_settings(postgres, tmp_path / "password")
+    environment = base_environment(tmp_path / "run") | postgres_settings(
+        postgres, tmp_path / "password", database
+    )
     with cluster(environment, tmp_path) as running:
         start_all(running)
 
@@ -97,9 +111,13 @@ def test_history_killed_mid_timer_loses_nothing(postgres: PostgresServer, tmp_pa
         # The servers are stopped by the cluster context (graceful stop is what test (b) checks).
 
 
-def test_wrong_password_fails_fast_naming_the_setting(postgres: PostgresServer, tmp_path: Path) -> None:
+def test_wrong_password_fails_fast_naming_the_setting(
+    postgres: PostgresServer, database: str, tmp_path: Path
+) -> None:
     """(d) a wrong password in the file: the launcher stops before exec with a one-line error, no secret."""
-    environment = base_environment(tmp_path / "run") | postgres_settings(postgres, tmp_path / "password")
+    environment = base_environment(tmp_path / "run") | postgres_settings(
+        postgres, tmp_path / "password", database
+    )
     wrong = "not-the-Password-42"
     (tmp_path / "password").write_text(wrong + "\n")
     with cluster(environment, tmp_path) as running:
@@ -119,6 +137,7 @@ def tls_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pos
     certificate, key = make_server_certificate(directory, ca, hosts=["127.0.0.1", "localhost"])
     with running_postgres(ssl_files=(certificate, key)) as pg:
         pg.execute("ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2'")
+        pg.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
         create_temporal_databases(pg, ROLE, PASSWORD)
         hba = pg.data_dir / "pg_hba.conf"
         rules = hba.read_text().replace("host    all", "hostssl all")
@@ -172,12 +191,12 @@ def test_tls_with_the_wrong_ca_fails_clearly(
     assert "Traceback" not in output
 
 
-def test_password_rotation_without_restart(postgres: PostgresServer, tmp_path: Path) -> None:
+def test_password_rotation_without_restart(postgres: PostgresServer, database: str, tmp_path: Path) -> None:
     """(g) passwordCommand re-reads the file: rotate in PostgreSQL and the file, kill connections, keep working."""
     password_file = tmp_path / "password"
     environment = (
         base_environment(tmp_path / "run")
-        | postgres_settings(postgres, password_file)
+        | postgres_settings(postgres, password_file, database)
         | {
             "TEMPORAL_SQL_PASSWORD_DELIVERY": "command",
         }

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from schema_support import settings_for
-from temporal_dsql_runtime.connect import connection_options, database_password
+from schema_support import invoke, postgres_environment, settings_for
+from support.postgres import PostgresServer, running_postgres
+from temporal_dsql_runtime.connect import (
+    DatabaseMissing,
+    connection_options,
+    database_password,
+    open_connection,
+)
+from temporal_dsql_runtime.errors import ConfigError
 
 DSQL_HOST = "abcdefghijklmnopqrstuvwxyz.dsql.eu-west-1.on.aws"
 DSQL = {"TEMPORAL_SQL_HOST": DSQL_HOST, "TEMPORAL_OPENSEARCH_ENDPOINT": "https://search.example:443"}
@@ -89,3 +97,38 @@ def test_tls_settings_map_onto_libpq(extra: dict[str, str], expected: dict[str, 
         name: value.format(ca=ca) for name, value in expected.items()
     }
     assert "password" not in options
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example"])
+def test_a_host_with_an_empty_or_over_long_label_is_a_configuration_error(host: str) -> None:
+    named = POSTGRES | {"TEMPORAL_SQL_TLS_ENABLED": "true", "TEMPORAL_SQL_SERVER_NAME": "db.internal"}
+    settings = settings_for(named).model_copy(update={"sql_host": host})
+    with pytest.raises(ConfigError) as raised:
+        connection_options(settings)
+    assert raised.value.problems == (
+        f"TEMPORAL_SQL_HOST: {host} is not a valid host name; "
+        "expected a DNS name (dot-separated labels of 1-63 characters) or an IP address",
+    )
+
+
+@pytest.fixture(scope="module")
+def trusting_server() -> Iterator[PostgresServer]:
+    """A server that names a missing role (SCRAM would hide it behind a failed password)."""
+    with running_postgres(scram=False) as server:
+        yield server
+
+
+def test_a_missing_role_is_a_configuration_error_naming_the_user_setting(
+    trusting_server: PostgresServer,
+) -> None:
+    environment = postgres_environment(trusting_server, TEMPORAL_SQL_USER="database_reader")
+    expected = (
+        f"127.0.0.1:{trusting_server.port}: user database_reader does not exist: check TEMPORAL_SQL_USER"
+    )
+    with pytest.raises(ConfigError) as raised:
+        open_connection(settings_for(environment))
+    assert not isinstance(raised.value, DatabaseMissing)
+    assert raised.value.problems == (expected,)
+    result = invoke(["doctor"], environment)
+    assert result.exit_code == 78
+    assert f"fix: {expected}" in result.output

@@ -3,6 +3,7 @@ first failure naming file and statement, retries SQLSTATE 40001, and runs the DS
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from schema_support import (
     FIXTURE_SCHEMA,
+    PASSWORD,
     add_login,
     create_database,
     invoke,
@@ -168,4 +170,38 @@ def job_plan(job: str, version: str) -> Plan:
     (statement,) = split_sql(f"SELECT '{job}'", "v1.0/jobs.sql")
     return Plan(
         "dsql", "jobs", version, version, (RunStatement(statement, statement.text, waits_for_job=True),)
+    )
+
+
+def test_a_user_who_may_not_read_schema_version_is_told_so_by_every_command(server: PostgresServer) -> None:
+    code, output = setup(server, "guarded", FIXTURE_SCHEMA)
+    assert code == 0, output
+    for user in ("inserter", "outsider"):  # only INSERT on schema_version; no privilege on it at all
+        server.execute(f"CREATE ROLE {user} LOGIN PASSWORD '{PASSWORD}'")
+    server.execute("GRANT INSERT ON schema_version TO inserter", "guarded")
+    for user, command in itertools.product(("inserter", "outsider"), ("version", "update", "setup", "plan")):
+        result = invoke(
+            ["schema", command, "--dialect", "postgres", "--schema-dir", str(FIXTURE_SCHEMA)],
+            postgres_environment(server, database="guarded", TEMPORAL_SQL_USER=user),
+        )
+        assert (result.exit_code, result.stderr) == (
+            78,
+            f"error: 127.0.0.1:{server.port}: reading schema_version in guarded failed for user {user}: "
+            "permission denied for table schema_version: grant the privilege, or set TEMPORAL_SQL_USER to "
+            "a user that has it\n",
+        ), (user, command)
+
+
+def test_setup_without_the_createdb_privilege_names_it(server: PostgresServer) -> None:
+    server.execute(f"CREATE ROLE nocreate LOGIN PASSWORD '{PASSWORD}'")
+    environment = postgres_environment(
+        server, TEMPORAL_SQL_USER="nocreate", TEMPORAL_VISIBILITY_DATABASE="uncreated_visibility"
+    )
+    args = ["schema", "setup", "--target", "visibility", "--dialect", "postgres"]
+    result = invoke([*args, "--schema-dir", str(FIXTURE_SCHEMA)], environment)
+    assert (result.exit_code, result.stderr) == (
+        78,
+        f"error: 127.0.0.1:{server.port}: creating database uncreated_visibility failed for user nocreate: "
+        "permission denied to create database: grant the privilege, or set TEMPORAL_SQL_USER to a user "
+        "that has it\n",
     )

@@ -160,6 +160,8 @@ def fixture_with(**changes: object) -> str:
         ({"dsql_public_endpoint": "db.example.com"}, "is not <cluster-id>.dsql.eu-west-1.on.aws"),
         ({"opensearch_domain_endpoint": "http://search.example.com"}, "must be reached over https"),
         ({"opensearch_domain_endpoint": "https://bad host"}, "is not a DNS host name"),
+        ({"opensearch_domain_endpoint": "https://[x"}, "'https://[x' is not a URL or host name"),
+        ({"opensearch_domain_endpoint": "[x"}, "'[x' is not a URL or host name"),
         ({"dsql_public_endpoint": "x.dsql.eu-west-1.on.aws\nEVIL=1"}, "is not a DNS host name"),
     ],
 )

@@ -6,18 +6,27 @@ import hashlib
 import hmac
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import botocore.auth
+import botocore.credentials
 import botocore.session
 import pytest
 
 from credentials_support import DSQL_HOST, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, REGION, aws_environment
 from temporal_dsql_runtime.errors import EX_CONFIG, ConfigError
 from temporal_dsql_runtime.settings import load_settings
-from temporal_dsql_runtime.tokens import NO_CREDENTIALS, mint_dsql_token, mint_rds_token, token_for_settings
+from temporal_dsql_runtime.tokens import (
+    NO_CREDENTIALS,
+    MintedToken,
+    mint_dsql_token,
+    mint_dsql_token_with_expiry,
+    mint_rds_token,
+    mint_rds_token_with_expiry,
+    token_for_settings,
+)
 
 FROZEN = datetime(2025, 3, 14, 15, 9, 26)
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -45,6 +54,34 @@ def environment_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         monkeypatch.setenv(name, value)
     for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
         monkeypatch.delenv(name, raising=False)
+
+
+class TemporaryCredentials(botocore.credentials.CredentialProvider):
+    """Temporary example credentials expiring at a given time, as a task role, IRSA or SSO gives them."""
+
+    METHOD = "temporary-example"
+
+    def __init__(self, expiry: datetime) -> None:
+        super().__init__()
+        self.metadata = {
+            "access_key": EXAMPLE_ACCESS_KEY,
+            "secret_key": EXAMPLE_SECRET_KEY,
+            "token": "example-session-token",
+            "expiry_time": expiry.isoformat(),
+        }
+
+    def load(self) -> botocore.credentials.RefreshableCredentials:
+        return botocore.credentials.RefreshableCredentials.create_from_metadata(
+            self.metadata, refresh_using=lambda: self.metadata, method=self.METHOD
+        )
+
+
+def expiring_session(expiry: datetime) -> botocore.session.Session:
+    """A botocore session whose credentials are RefreshableCredentials expiring at `expiry`."""
+    session = botocore.session.Session()
+    resolver = botocore.credentials.CredentialResolver([TemporaryCredentials(expiry)])
+    session.register_component("credential_provider", resolver)
+    return session
 
 
 def parsed(token: str) -> tuple[str, dict[str, str]]:
@@ -120,6 +157,31 @@ def test_rds_token_is_a_presigned_connect_url_for_the_user(
     assert query["X-Amz-Date"] == "20250314T150926Z"
     assert query["X-Amz-Expires"] == "900"
     assert query["X-Amz-Signature"] == expected_signature(token, "rds-db")
+
+
+def test_a_token_carries_the_expiry_of_the_temporary_credentials_that_signed_it(
+    frozen_clock: datetime,
+) -> None:
+    expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=120)
+    session = expiring_session(expiry)
+    assert isinstance(session.get_credentials(), botocore.credentials.RefreshableCredentials)
+
+    dsql = mint_dsql_token_with_expiry(DSQL_HOST, REGION, "admin", 3600, session=session)
+    rds = mint_rds_token_with_expiry("db.example.com", 5432, REGION, "temporal", session=session)
+
+    assert dsql == MintedToken(
+        mint_dsql_token(DSQL_HOST, REGION, "admin", 3600, session=session), expiry.timestamp()
+    )
+    assert rds.credentials_expire_at == expiry.timestamp()
+    assert parsed(dsql.token)[1]["X-Amz-Security-Token"] == "example-session-token"
+
+
+def test_long_term_keys_have_no_credential_expiry(
+    frozen_clock: datetime, session: botocore.session.Session
+) -> None:
+    minted = mint_dsql_token_with_expiry(DSQL_HOST, REGION, "admin", 900, session=session)
+
+    assert minted == MintedToken(mint_dsql_token(DSQL_HOST, REGION, "admin", 900, session=session), None)
 
 
 def test_no_credentials_is_a_one_line_config_error(

@@ -8,6 +8,7 @@ bind address (0.0.0.0, ::) is never broadcast. Each network step has a timeout, 
 from __future__ import annotations
 
 import fcntl
+import http.client
 import ipaddress
 import json
 import socket
@@ -123,7 +124,7 @@ def ecs_task_address(metadata_uri: str, timeout: float, prefer_v6: bool = False)
     url = metadata_uri.rstrip("/") + "/task"
     try:
         document = within(timeout, lambda: _get_json(url, timeout))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
         raise NotFound(f"{url}: {_reason(error)}") from None
     candidates = list(_awsvpc_addresses(document))
     chosen = choose(candidates, prefer_v6)
@@ -138,6 +139,8 @@ def hostname_address(name: str, timeout: float, prefer_v6: bool = False) -> str:
         found = within(timeout, lambda: socket.getaddrinfo(name, None, type=socket.SOCK_STREAM))
     except OSError as error:
         raise NotFound(f"does not resolve ({_reason(error)})") from None
+    except UnicodeError:
+        raise NotFound("is not a valid host name (a label is empty or over 63 characters)") from None
     candidates = [str(info[4][0]) for info in found]
     chosen = choose(candidates, prefer_v6)
     if chosen is None:
@@ -258,4 +261,6 @@ def _reason(error: BaseException) -> str:
         return _reason(reason)
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
+    if isinstance(error, http.client.HTTPException):
+        return f"not an HTTP response ({type(error).__name__})"
     return str(reason or error) or type(error).__name__

@@ -37,6 +37,8 @@ DEFAULT_SERVER_NAME = "server.temporal-dsql.vpn"
 ROOT_CHAIN_CLIENT = "acm-root-chain"
 """The client certificate that carries the CA chain into ACM for `root_certificate_chain_arn`."""
 
+MAX_COMMON_NAME_BYTES = 64
+"""X.509's upper bound for a subject common name (RFC 5280 ub-common-name), in UTF-8 bytes."""
 CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){DNS_LABEL}(?:\.{DNS_LABEL})*$")
@@ -171,6 +173,15 @@ def _validate_days(days: int) -> None:
         raise ConfigError(f"--days: {days} is not accepted; give a whole number of days from 1 to 36500")
 
 
+def _validate_common_name_length(common_name: str, hint: str = "") -> None:
+    size = len(common_name.encode())
+    if size > MAX_COMMON_NAME_BYTES:
+        raise ConfigError(
+            f"--common-name: {size} bytes is too long; "
+            f"a certificate's common name holds at most {MAX_COMMON_NAME_BYTES} (UTF-8){hint}"
+        )
+
+
 def create_root_ca(
     directory: Path, common_name: str = DEFAULT_CA_NAME, days: int = CA_VALID_DAYS, force: bool = False
 ) -> Path:
@@ -179,6 +190,7 @@ def create_root_ca(
     _validate_days(days)
     if not common_name.strip():
         raise ConfigError("--common-name: must not be empty")
+    _validate_common_name_length(common_name)
     _refuse_existing((pki.ca_key, pki.ca_cert), force)
     key = _new_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -271,6 +283,7 @@ def create_server_certificate(
     for name in names:
         if not DNS_NAME.match(name):
             raise ConfigError(f"--common-name/--dns-name: {name!r} is not accepted; give a DNS name")
+    _validate_common_name_length(common_name, "; put a longer name in --dns-name")
     _refuse_existing((pki.server_key, pki.server_cert), force)
     certificate, key = _issue_leaf(pki, common_name, names, ExtendedKeyUsageOID.SERVER_AUTH, days)
     _write(pki.server_key, _key_pem(key), 0o600)

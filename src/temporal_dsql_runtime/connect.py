@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 DEFAULT_CONNECT_TIMEOUT = 10
 APPLICATION_NAME = "temporal-dsql-runtime"
 PASSWORD_VARIABLES = "TEMPORAL_SQL_PASSWORD (or TEMPORAL_SQL_PASSWORD_FILE)"
+INSUFFICIENT_PRIVILEGE = "42501"
+HOST_NAME_RULE = "expected a DNS name (dot-separated labels of 1-63 characters) or an IP address"
 
 
 class DatabaseMissing(ConfigError):
@@ -105,9 +107,10 @@ def connection_failure(error: psycopg.OperationalError, settings: Settings, data
     """A one-line, secret-free explanation of a failed connection, naming the setting to look at."""
     reason = failure_reason(error)
     lowered = reason.lower()
-    user = settings.sql_user or "(default user)"
-    where = f"{settings.sql_host}:{settings.sql_port}"
+    user, where = _user_and_server(settings)
     iam = settings.sql_auth_method in ("iam", "plugin")
+    if lowered.startswith("role ") and lowered.endswith("does not exist"):
+        return ConfigError(f"{where}: user {user} does not exist: check TEMPORAL_SQL_USER")
     if "password authentication failed" in lowered or "access denied" in lowered:
         if iam:
             return ConfigError(
@@ -140,6 +143,25 @@ def connection_failure(error: psycopg.OperationalError, settings: Settings, data
     return UnavailableError(f"cannot connect to {where}: {reason}")
 
 
+def statement_failure(error: psycopg.Error, settings: Settings, database: str, doing: str) -> UserError:
+    """A one-line explanation of a statement that failed on an open connection: a missing privilege is a
+    ConfigError naming TEMPORAL_SQL_USER, a lost connection is mapped as `connection_failure` maps it."""
+    if isinstance(error, psycopg.OperationalError):
+        return connection_failure(error, settings, database)
+    user, where = _user_and_server(settings)
+    reason = failure_reason(error)
+    if error.sqlstate == INSUFFICIENT_PRIVILEGE:
+        return ConfigError(
+            f"{where}: {doing} failed for user {user}: {reason}: grant the privilege, or set "
+            "TEMPORAL_SQL_USER to a user that has it"
+        )
+    return UnavailableError(f"{where}: {doing} failed: {reason} (SQLSTATE {error.sqlstate})")
+
+
+def _user_and_server(settings: Settings) -> tuple[str, str]:
+    return settings.sql_user or "(default user)", f"{settings.sql_host}:{settings.sql_port}"
+
+
 TLS_NOT_OFFERED = (
     "the server does not offer TLS but TEMPORAL_SQL_TLS_ENABLED is true: turn on ssl in the server, "
     "or set TEMPORAL_SQL_TLS_ENABLED=false for a server that has no TLS (never for DSQL)"
@@ -162,6 +184,8 @@ def _address_of(host: str, port: int) -> str:
         pass
     try:
         return str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
+    except UnicodeError:
+        raise ConfigError(f"TEMPORAL_SQL_HOST: {host} is not a valid host name; {HOST_NAME_RULE}") from None
     except OSError as error:
         raise UnavailableError(f"TEMPORAL_SQL_HOST: {host} does not resolve: {error}") from None
 

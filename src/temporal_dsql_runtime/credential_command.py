@@ -5,8 +5,9 @@ up without a restart) or an IAM token (DSQL or RDS) from a private cache. Many c
 connection pool warms up: a file lock lets exactly one of them mint while the others wait and read its token.
 Everything it needs arrives as arguments; `password_command_for` writes those arguments into the config.
 
-Start-up time is this module's budget: a cache hit imports only os, sys, stat, fcntl and time, never click,
-pydantic, botocore or even `typing` (annotations here are strings that only mypy reads).
+Start-up time is this module's budget: a cache hit imports only os, sys, stat, fcntl and time (and this
+package's errors, atomic_files and secret_files), never click, pydantic, botocore or even `typing`
+(annotations here are strings that only mypy reads).
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ import time
 
 from .atomic_files import write_atomically
 from .errors import EX_SOFTWARE, EX_USAGE, ConfigError, UnavailableError, UserError
+from .secret_files import read_secret_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .render import PasswordCommand
     from .settings import Settings
+    from .tokens import MintedToken
 
 PROGRAM = "temporal-dsql-runtime token"
 EXECUTABLE = "temporal-dsql-runtime"
 CACHE_SUBDIRECTORY = "token-cache"
 MAX_SAFETY_MARGIN = 60.0
-"""A cached token is handed out until this many seconds (or a fifth of its lifetime) before expiry."""
+"""A cached token is handed out until this many seconds (or a fifth of its lifetime) before expiry. Its
+lifetime is --ttl, or less when the temporary AWS credentials that signed it expire sooner."""
 
 MAX_DSQL_TTL = 604_800
 USAGE = f"""usage: {PROGRAM} --kind dsql|rds|file [options]
@@ -49,7 +53,8 @@ Print a database password for temporal-server's passwordCommand, on stdout.
   --file PATH       the password file (file)
   --mint-log PATH   append one line per token minted (for tests and benchmarks)
 
-A cached token is reused until min({MAX_SAFETY_MARGIN:.0f} s, ttl/5) before it expires.
+A cached token is reused until min({MAX_SAFETY_MARGIN:.0f} s, lifetime/5) before it expires; its lifetime
+is --ttl, or less when the temporary AWS credentials that signed it expire sooner.
 """
 OPTIONS = frozenset(
     ("--kind", "--host", "--port", "--region", "--user", "--ttl", "--cache-dir", "--file", "--mint-log")
@@ -88,13 +93,13 @@ class TokenRequest:
         """The cache file's name: the key with anything but letters, digits, '.' and '-' replaced."""
         return "".join(c if c.isascii() and (c.isalnum() or c in ".-") else "_" for c in self.key)[:200]
 
-    def mint(self) -> str:
+    def mint(self) -> MintedToken:
         """Sign a new token (imports botocore)."""
         from . import tokens
 
         if self.kind == "dsql":
-            return tokens.mint_dsql_token(self.host, self.region, self.user, self.ttl)
-        return tokens.mint_rds_token(self.host, self.port, self.region, self.user)
+            return tokens.mint_dsql_token_with_expiry(self.host, self.region, self.user, self.ttl)
+        return tokens.mint_rds_token_with_expiry(self.host, self.port, self.region, self.user)
 
 
 def main(argv: list[str]) -> int:
@@ -147,7 +152,7 @@ def password(options: dict[str, str]) -> str:
     """The secret the options describe: a file's content, or a cached or freshly minted token."""
     kind = options.get("--kind")
     if kind == "file":
-        return read_password_file(_required(options, "--file"))
+        return read_secret_file(_required(options, "--file"), "--file")
     if kind not in ("dsql", "rds"):
         raise UsageError("--kind: accepts dsql, rds or file")
     request = TokenRequest(
@@ -161,21 +166,6 @@ def password(options: dict[str, str]) -> str:
     if "\n" in request.key:
         raise UsageError("--host, --region and --user must be single lines")
     return cached_token(request, _required(options, "--cache-dir"), options.get("--mint-log"))
-
-
-def read_password_file(path: str) -> str:
-    """The file's current content without one trailing newline; read anew on every call."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            content = handle.read()
-    except OSError as error:
-        raise ConfigError(f"--file {path}: cannot read the password file: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"--file {path}: the password file is not UTF-8 text") from None
-    secret = content.removesuffix("\n").removesuffix("\r")
-    if not secret:
-        raise ConfigError(f"--file {path}: the password file is empty")
-    return secret
 
 
 def cached_token(request: TokenRequest, cache_dir: str, mint_log: str | None = None) -> str:
@@ -194,8 +184,10 @@ def cached_token(request: TokenRequest, cache_dir: str, mint_log: str | None = N
         token = read_fresh(path, request)
         if token is None:
             minted_at = int(time.time())
-            token = request.mint()
-            write_atomically(path, f"{request.key}\n{minted_at}\n{token}")
+            minted = request.mint()
+            token = minted.token
+            lifetime = token_lifetime(request.ttl, minted_at, minted.credentials_expire_at)
+            write_atomically(path, f"{request.key}\n{minted_at}\n{lifetime}\n{token}")
             if mint_log:
                 _append_line(mint_log, f"{minted_at} {request.kind} pid={os.getpid()}")
         return token
@@ -203,6 +195,13 @@ def cached_token(request: TokenRequest, cache_dir: str, mint_log: str | None = N
         raise ConfigError(f"--cache-dir {cache_dir}: cannot use the token cache: {error.strerror}") from None
     finally:
         os.close(lock)
+
+
+def token_lifetime(ttl: int, minted_at: int, credentials_expire_at: float | None) -> int:
+    """Seconds a token minted at `minted_at` works: its ttl, cut short by the expiry of its credentials."""
+    if credentials_expire_at is None:
+        return ttl
+    return max(0, min(ttl, int(credentials_expire_at - minted_at)))
 
 
 def safety_margin(lifetime: int) -> float:
@@ -216,14 +215,16 @@ def is_fresh(minted_at: float, lifetime: int, now: float) -> bool:
 
 
 def read_fresh(path: str, request: TokenRequest, now: float | None = None) -> str | None:
-    """The cached token for `request`, if there is one and it is fresh."""
+    """The cached token for `request`, if there is one and it is fresh (entry: key, minted_at, lifetime, token)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            key, minted_at, token = handle.read().split("\n", 2)
+            key, minted_at, lifetime, token = handle.read().split("\n", 3)
         fresh = (
             key == request.key
             and bool(token)
-            and is_fresh(float(minted_at), request.ttl, time.time() if now is None else now)
+            and is_fresh(
+                float(minted_at), min(int(lifetime), request.ttl), time.time() if now is None else now
+            )
         )
     except (FileNotFoundError, ValueError):
         return None

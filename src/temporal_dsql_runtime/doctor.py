@@ -9,6 +9,7 @@ a diagnosis naming the setting or the step to take. Exit codes: 0 when every che
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Generator
 from contextlib import closing
@@ -114,6 +115,8 @@ def wait_until_healthy(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Report:
     """Run the doctor until it is healthy or `timeout` seconds have passed; return the last report."""
+    if not 0 <= timeout < math.inf:
+        raise ValueError(f"timeout must be a finite number of seconds, not less than 0: {timeout}")
     deadline = time.monotonic() + timeout
     interval = 0.5
     while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import ipaddress
 import socket
 import ssl
@@ -18,7 +19,13 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from .connect import TLS_NOT_OFFERED, DatabaseMissing, failure_reason, open_connection
+from .connect import (
+    HOST_NAME_RULE,
+    TLS_NOT_OFFERED,
+    DatabaseMissing,
+    failure_reason,
+    open_connection,
+)
 from .errors import EX_CONFIG, EX_UNAVAILABLE, ConfigError, UserError
 from .schema import bookkeeping
 from .schema.manifest import latest_version, version_key
@@ -89,6 +96,16 @@ def check_dns(host: str, port: int) -> tuple[Check, list[str]]:
                 f"{hint}; a VPC endpoint's private DNS name resolves only inside the VPC (connect the Client "
                 "VPN), otherwise use the cluster's public endpoint",
                 EX_UNAVAILABLE,
+            ),
+            [],
+        )
+    except UnicodeError:
+        return (
+            failed(
+                "dns",
+                f"{host} is not a valid host name (an empty or over-long label)",
+                f"check TEMPORAL_SQL_HOST for typos: {HOST_NAME_RULE}",
+                EX_CONFIG,
             ),
             [],
         )
@@ -346,7 +363,16 @@ def check_http_visibility(settings: Settings, timeout: float) -> Check:
     endpoint = (settings.opensearch_endpoint or "").rstrip("/")
     url = f"{endpoint}/{settings.opensearch_index}"
     parts = urlsplit(endpoint)
-    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    try:
+        where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    except ValueError as error:
+        return failed(
+            "visibility",
+            f"TEMPORAL_OPENSEARCH_ENDPOINT has no usable port: {error}",
+            "set TEMPORAL_OPENSEARCH_ENDPOINT to an http(s) URL with a port from 1 to 65535, "
+            "e.g. https://search.example:443",
+            EX_CONFIG,
+        )
     try:
         headers = _auth_headers(settings, url)
     except ConfigError as error:
@@ -363,6 +389,21 @@ def check_http_visibility(settings: Settings, timeout: float) -> Check:
         return _unreachable(settings, where, error.reason)
     except (TimeoutError, OSError) as error:
         return _unreachable(settings, where, error)
+    except UnicodeError:
+        return failed(
+            "visibility",
+            f"{parts.hostname} is not a valid host name (an empty or over-long label)",
+            f"check the host in TEMPORAL_OPENSEARCH_ENDPOINT: {HOST_NAME_RULE}",
+            EX_CONFIG,
+        )
+    except http.client.HTTPException as error:
+        return failed(
+            "visibility",
+            f"{where} answered, but not in HTTP ({type(error).__name__})",
+            "the visibility endpoint is not speaking HTTP: check the scheme and port in "
+            "TEMPORAL_OPENSEARCH_ENDPOINT point at the OpenSearch domain",
+            EX_UNAVAILABLE,
+        )
     return _http_outcome(settings, status)
 
 
@@ -381,18 +422,24 @@ def sigv4_headers(url: str, region: str) -> dict[str, str]:
     import botocore.session
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    credentials = botocore.session.Session().get_credentials()
-    if credentials is None:
-        raise ConfigError(
-            "TEMPORAL_OPENSEARCH_AUTH=aws-sigv4: no AWS credentials found (environment, profile, container "
-            "or instance role) to sign the request"
-        )
     service = "aoss" if ".aoss." in (urlsplit(url).hostname or "") else "es"
     request = AWSRequest(
         method="GET", url=url, headers={"X-Amz-Content-SHA256": hashlib.sha256(b"").hexdigest()}
     )
-    SigV4Auth(credentials, service, region).add_auth(request)
+    try:
+        credentials = botocore.session.Session().get_credentials()
+        if credentials is None:
+            raise ConfigError(
+                "TEMPORAL_OPENSEARCH_AUTH=aws-sigv4: no AWS credentials found (environment, profile, "
+                "container or instance role) to sign the request"
+            )
+        SigV4Auth(credentials, service, region).add_auth(request)
+    except (BotoCoreError, ClientError) as error:
+        raise ConfigError(
+            f"TEMPORAL_OPENSEARCH_AUTH=aws-sigv4: cannot load AWS credentials to sign the request: {error}"
+        ) from None
     return {name: str(value) for name, value in request.headers.items()}
 
 

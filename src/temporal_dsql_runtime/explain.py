@@ -5,7 +5,6 @@ from __future__ import annotations
 from .render import REDACTED
 from .settings import SECRET_FIELDS, Settings, settings_from, variable_of
 from .sources import Collected
-from .variables_doc import default_text
 
 
 def explain_lines(collected: Collected) -> list[str]:
@@ -29,6 +28,7 @@ def explain_lines(collected: Collected) -> list[str]:
         if origin is None and name == "sql_region" and "AWS_REGION" in collected.origins:
             origin = f"{collected.origins['AWS_REGION']} (AWS_REGION)"
         if origin is None:
-            origin = "default" if shown == default_text(field) else "derived from other settings"
+            unchanged = value == field.get_default(call_default_factory=True)
+            origin = "default" if unchanged else "derived from other settings"
         lines.append(f"{variable} = {shown}  ({origin})")
     return lines

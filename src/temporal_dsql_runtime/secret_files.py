@@ -15,7 +15,7 @@ def read_secret_file(path: str, label: str) -> str:
     A missing, unreadable, non-UTF-8 or empty file is a one-line `ConfigError` that never shows the content.
     """
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", newline="") as handle:
             content = handle.read()
     except OSError as error:
         raise ConfigError(f"{label}: cannot read {path}: {error.strerror or type(error).__name__}") from None

@@ -245,6 +245,7 @@ class Settings(BaseSettings):
     runtime_dir: Path = Field(
         default_factory=lambda: Path(tempfile.gettempdir()) / f"temporal-dsql-runtime-{os.getuid()}",
         description="Where the launcher writes configs and its token cache (a private directory of this user).",
+        json_schema_extra={"shown_default": "<temp dir>/temporal-dsql-runtime-<uid>"},
     )
     allow_no_auth: bool = Field(True, description="Pass --allow-no-auth (no authorizer configured).")
     launcher_log_format: Literal["text", "json"] = Field("text", description="Launcher log lines on stderr.")

@@ -136,7 +136,10 @@ def _opensearch_url(value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"terraform output {name}: {value!r} is not a URL or host name")
     url = value if "://" in value else f"https://{value}"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ConfigError(f"terraform output {name}: {value!r} is not a URL or host name") from None
     if parts.scheme != "https":
         raise ConfigError(
             f"terraform output {name}: {value!r} is not accepted; OpenSearch must be reached over https"

@@ -6,6 +6,8 @@ other command stay free of it.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
@@ -24,6 +26,17 @@ RDS_TOKEN_LIFETIME = 900
 """Seconds an RDS IAM token is valid; fixed by AWS."""
 
 
+@dataclass(frozen=True)
+class MintedToken:
+    """A token, and when the temporary credentials that signed it expire (Unix time; None for long-term keys).
+
+    A presigned token stops working when its signing credentials expire, even before its own expiry.
+    """
+
+    token: str
+    credentials_expire_at: float | None
+
+
 def mint_dsql_token(
     host: str, region: str, user: str, expires_in: int, *, session: Session | None = None
 ) -> str:
@@ -32,12 +45,26 @@ def mint_dsql_token(
     The same presigned URL as boto3's `generate_db_connect[_admin]_auth_token`, signed without building a
     client (loading the service model would cost the credential command a quarter of its run time).
     """
-    action = "DbConnectAdmin" if user == "admin" else "DbConnect"
-    return _presigned(f"https://{host}", {"Action": action}, "dsql", region, expires_in, session)
+    return mint_dsql_token_with_expiry(host, region, user, expires_in, session=session).token
 
 
 def mint_rds_token(host: str, port: int, region: str, user: str, *, session: Session | None = None) -> str:
     """An RDS IAM token (`rds-db:connect` for `user`), valid 900 s; boto3's `generate_db_auth_token`."""
+    return mint_rds_token_with_expiry(host, port, region, user, session=session).token
+
+
+def mint_dsql_token_with_expiry(
+    host: str, region: str, user: str, expires_in: int, *, session: Session | None = None
+) -> MintedToken:
+    """`mint_dsql_token`, with the expiry of the credentials that signed it."""
+    action = "DbConnectAdmin" if user == "admin" else "DbConnect"
+    return _presigned(f"https://{host}", {"Action": action}, "dsql", region, expires_in, session)
+
+
+def mint_rds_token_with_expiry(
+    host: str, port: int, region: str, user: str, *, session: Session | None = None
+) -> MintedToken:
+    """`mint_rds_token`, with the expiry of the credentials that signed it."""
     query = {"Action": "connect", "DBUser": user}
     return _presigned(f"https://{host}:{port}", query, "rds-db", region, RDS_TOKEN_LIFETIME, session)
 
@@ -72,7 +99,7 @@ def _presigned(
     region: str,
     expires_in: int,
     session: Session | None,
-) -> str:
+) -> MintedToken:
     """A SigV4 presigned GET of `endpoint/?query`, without its scheme: what DSQL and RDS take as a password."""
     if not region:
         raise ConfigError(f"TEMPORAL_SQL_REGION: required for {IAM}; accepts an AWS region such as eu-west-1")
@@ -103,4 +130,7 @@ def _presigned(
         )  # fmt: skip
     except BotoCoreError as error:
         raise ConfigError(f"{IAM}: cannot sign a token for {region}: {error}") from None
-    return url.removeprefix("https://")
+    # Read after signing, which refreshes them if needed; botocore has no public accessor for the expiry.
+    expiry = getattr(credentials, "_expiry_time", None)
+    expire_at = expiry.timestamp() if isinstance(expiry, datetime.datetime) else None
+    return MintedToken(url.removeprefix("https://"), expire_at)

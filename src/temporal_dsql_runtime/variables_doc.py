@@ -12,7 +12,14 @@ from .settings import Settings, describe_accepted, variable_of
 
 
 def default_text(field: FieldInfo) -> str:
-    """A field's default as a user would write it ('' when there is none)."""
+    """A field's default as a user would write it ('' when there is none); the same on every machine."""
+    shown = (
+        (field.json_schema_extra or {}).get("shown_default")
+        if isinstance(field.json_schema_extra, dict)
+        else None
+    )
+    if shown is not None:
+        return str(shown)
     default: Any = field.get_default(call_default_factory=True)
     if default is None or default is PydanticUndefined or default == {}:
         return ""

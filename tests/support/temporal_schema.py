@@ -10,10 +10,13 @@ from .temporal_cluster import SERVER_MODULE, tool
 SCHEMA_ROOT = SERVER_MODULE / "schema" / "postgresql" / "v12"
 
 
-def create_temporal_databases(pg: PostgresServer, role: str, password: str) -> None:
-    """A login role owning `temporal` and `temporal_visibility`, both at the latest upstream schema."""
-    pg.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
-    for database, schema in (("temporal", "temporal"), ("temporal_visibility", "visibility")):
+def create_temporal_databases(pg: PostgresServer, role: str, password: str, name: str = "temporal") -> None:
+    """Databases `name` and `name_visibility` owned by `role`, both at the latest upstream schema.
+
+    Each cluster under test gets its own: temporal-server processes starting together against metadata another
+    cluster left (other ports) race to rewrite it, and one of them exits ("SaveClusterMetadata ... mismatch").
+    """
+    for database, schema in ((name, "temporal"), (f"{name}_visibility", "visibility")):
         pg.execute(f"CREATE DATABASE {database} OWNER {role}")
         common = [
             str(tool("temporal-sql-tool")),

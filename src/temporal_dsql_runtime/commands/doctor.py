@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -12,23 +13,33 @@ from ..doctor import DEFAULT_CHECK_TIMEOUT, Report, run_doctor, wait_until_healt
 from ..durations import parse_go_duration
 from ..settings import load_settings
 
+WAIT_PROBLEM = "expected a finite number of seconds, 0 or more, or a Go duration such as 30s or 2m"
 
-def _seconds(value: str) -> float:
-    """Seconds from `90` or a Go duration such as `2m`."""
+
+def _seconds(context: click.Context, parameter: click.Parameter, value: str | None) -> float | None:
+    """Seconds from `90` or a Go duration such as `2m`: finite and not negative."""
+    if value is None:
+        return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return parse_go_duration(value).seconds
-    except ValueError:
-        raise click.BadParameter("expected seconds or a Go duration such as 30s or 2m") from None
+        try:
+            seconds = parse_go_duration(value).seconds
+        except ValueError:
+            raise click.BadParameter(WAIT_PROBLEM) from None
+    if not 0 <= seconds < math.inf:
+        raise click.BadParameter(WAIT_PROBLEM)
+    return seconds
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
-    "--wait", "wait", metavar="TIMEOUT", help="Retry until healthy or TIMEOUT (seconds, or 30s, 2m)."
+    "--wait",
+    "wait",
+    metavar="TIMEOUT",
+    callback=_seconds,
+    help="Retry until healthy or TIMEOUT (seconds, or 30s, 2m).",
 )
 @click.option(
     "--schema-dir",
@@ -52,7 +63,7 @@ def _seconds(value: str) -> float:
 @reports_user_errors
 def doctor(
     as_json: bool,
-    wait: str | None,
+    wait: float | None,
     schema_dir: Path | None,
     visibility_schema_dir: Path | None,
     timeout: float,
@@ -71,7 +82,7 @@ def doctor(
     else:
         report = wait_until_healthy(
             settings,
-            _seconds(wait),
+            wait,
             schema_dir=schema_dir,
             visibility_schema_dir=visibility_schema_dir,
             check_timeout=timeout,

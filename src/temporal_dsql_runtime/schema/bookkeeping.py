@@ -39,10 +39,9 @@ VERSION_TABLES_SQL = CREATE_SCHEMA_VERSION_TABLE + "\n" + CREATE_SCHEMA_UPDATE_H
 VERSION_TABLES_SOURCE = "(schema_version tables)"
 
 READ_VERSION = "SELECT curr_version FROM schema_version WHERE version_partition=0 AND db_name=%s"
-TABLE_EXISTS = (
-    "SELECT 1 FROM information_schema.tables "
-    "WHERE table_schema = current_schema() AND table_name = 'schema_version'"
-)
+TABLE_EXISTS = "SELECT to_regclass('schema_version') IS NOT NULL"
+"""Whether READ_VERSION's unqualified `schema_version` names a table on the search path; unlike
+information_schema, independent of the user's privileges on it, so a missing privilege surfaces as one."""
 WRITE_VERSION = (
     "INSERT INTO schema_version"
     "(version_partition, db_name, creation_time, curr_version, min_compatible_version) "
@@ -77,7 +76,7 @@ INITIAL_RECORD = VersionRecord("0", INITIAL_VERSION, INITIAL_VERSION, "", "initi
 
 def read_version(conn: psycopg.Connection, database: str) -> str | None:
     """The database's `curr_version`, or None when the version table or its row is missing."""
-    if conn.execute(TABLE_EXISTS).fetchone() is None:
+    if conn.execute(TABLE_EXISTS).fetchone() != (True,):
         return None
     row = conn.execute(READ_VERSION, (database,)).fetchone()
     return None if row is None else str(row[0])

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ..connect import DatabaseMissing, open_connection
+from ..connect import DatabaseMissing, open_connection, statement_failure
 from ..errors import ConfigError
 from ..settings import Settings
 from . import bookkeeping
@@ -74,7 +74,7 @@ def schema_status(settings: Settings, target: Target) -> Status:
     """The database's version and the newest in the schema directory."""
     latest = latest_version(target.schema_dir)
     with open_connection(settings, database=target.database) as conn:
-        return Status(target.database, bookkeeping.read_version(conn, target.database), latest)
+        return Status(target.database, _read_version(settings, conn, target.database), latest)
 
 
 def plan_changes(
@@ -116,7 +116,7 @@ def setup_schema(
         _create_database(settings, target.database)
         conn = open_connection(settings, database=target.database)
     with conn:
-        current = bookkeeping.read_version(conn, target.database)
+        current = _read_version(settings, conn, target.database)
         plan = setup_plan(target.schema_dir, target.dialect, target.database, current, to_version)
         return _run(None if dry_run else conn, plan, echo=echo, retry=retry)
 
@@ -133,7 +133,7 @@ def update_schema(
     """Apply every version newer than the database's; the database must have been set up."""
     version_directories(target.schema_dir)
     with open_connection(settings, database=target.database) as conn:
-        current = bookkeeping.read_version(conn, target.database)
+        current = _read_version(settings, conn, target.database)
         if current is None:
             raise ConfigError(
                 f"database {target.database} has no schema_version row: "
@@ -165,9 +165,22 @@ def _current_version(settings: Settings, target: Target) -> str | None:
             raise
         return None
     with conn:
-        return bookkeeping.read_version(conn, target.database)
+        return _read_version(settings, conn, target.database)
+
+
+def _read_version(settings: Settings, conn: psycopg.Connection, database: str) -> str | None:
+    """The database's version; a failed query (a missing privilege, a lost connection) is a one-line error."""
+    try:
+        return bookkeeping.read_version(conn, database)
+    except psycopg.Error as error:
+        raise statement_failure(error, settings, database, f"reading schema_version in {database}") from None
 
 
 def _create_database(settings: Settings, database: str) -> None:
     with open_connection(settings, database=MAINTENANCE_DATABASE) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        except psycopg.Error as error:
+            raise statement_failure(
+                error, settings, MAINTENANCE_DATABASE, f"creating database {database}"
+            ) from None
