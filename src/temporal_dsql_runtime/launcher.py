@@ -51,7 +51,6 @@ class LaunchPlan:
     binary: str
     argv: list[str]
     environment: dict[str, str]
-    config_file: Path
 
 
 def write_private_file(path: Path, text: str, label: str) -> None:
@@ -174,7 +173,7 @@ def prepare_launch(
     argv.append("start")
     for service in services:
         argv += ["--service", service]
-    return LaunchPlan(binary, argv, server_environment(environment, settings), config_file)
+    return LaunchPlan(binary, argv, server_environment(environment, settings))
 
 
 def run_preflight(settings: Settings, log: StepLog) -> None:
