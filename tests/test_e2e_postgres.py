@@ -18,6 +18,7 @@ from support.temporal_cluster import (
     cluster,
     connect_when_ready,
     find_in_visibility,
+    greet_on_fresh_cluster,
     run_greeting,
 )
 from support.temporal_schema import create_temporal_databases
@@ -158,15 +159,7 @@ def test_tls_with_host_verification(tls_postgres: tuple[PostgresServer, Path], t
             "TEMPORAL_SQL_TLS_ENABLE_HOST_VERIFICATION": "true",
         }
     )
-    with cluster(environment, tmp_path) as running:
-        running.start(*SERVICES)
-
-        async def scenario() -> None:
-            client = await connect_when_ready(running, "e2e-tls")
-            _, result = await run_greeting(client, "TLS")
-            assert result == "Hello, TLS!"
-
-        asyncio.run(scenario())
+    greet_on_fresh_cluster(environment, tmp_path, "e2e-tls", "TLS")
 
 
 def test_tls_with_the_wrong_ca_fails_clearly(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,11 +12,8 @@ import pytest
 from support.postgres import PostgresServer, running_postgres
 from support.temporal_cluster import (
     SERVER_MODULE,
-    SERVICES,
     base_environment,
-    cluster,
-    connect_when_ready,
-    run_greeting,
+    greet_on_fresh_cluster,
     tool,
 )
 
@@ -66,25 +62,13 @@ def their_schema(pg: PostgresServer, database: str, *args: str) -> None:
     subprocess.run(command, check=True, capture_output=True)
 
 
-def run_a_workflow(environment: dict[str, str], tmp_path: Path) -> None:
-    with cluster(environment, tmp_path) as running:
-        running.start(*SERVICES)
-
-        async def scenario() -> None:
-            client = await connect_when_ready(running, "schema-e2e")
-            _, result = await run_greeting(client, "schema")
-            assert result == "Hello, schema!"
-
-        asyncio.run(scenario())
-
-
 def test_server_runs_on_a_schema_set_up_by_our_tool(postgres: PostgresServer, tmp_path: Path) -> None:
     environment = settings_for(postgres, tmp_path)
     our_schema(environment, "setup", "--dialect", "postgres")
     for database, target in (("temporal", "temporal"), ("temporal_visibility", "visibility")):
         versioned = SCHEMA_ROOT / "postgresql" / "v12" / target / "versioned"
         their_schema(postgres, database, "update-schema", "-d", str(versioned))  # nothing left to do
-    run_a_workflow(environment, tmp_path)
+    greet_on_fresh_cluster(environment, tmp_path, "schema-e2e", "schema")
 
 
 def test_server_runs_after_our_tool_updates_a_schema_set_up_by_temporal_sql_tool(
@@ -105,4 +89,4 @@ def test_server_runs_after_our_tool_updates_a_schema_set_up_by_temporal_sql_tool
     )
     assert stale.returncode == 78 and "schema update" in stale.stderr, stale.stderr
     our_schema(environment, "update")
-    run_a_workflow(environment, tmp_path)
+    greet_on_fresh_cluster(environment, tmp_path, "schema-e2e", "schema")

@@ -209,3 +209,16 @@ async def find_in_visibility(client: Client, workflow_id: str, timeout: float = 
         if (found and all("COMPLETED" in status for status in found)) or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.5)
+
+
+def greet_on_fresh_cluster(environment: Mapping[str, str], workdir: Path, namespace: str, name: str) -> None:
+    """Start one launcher running every service, run GreetingWorkflow for `name`, check its result."""
+    with cluster(environment, workdir) as running:
+        running.start(*SERVICES)
+
+        async def scenario() -> None:
+            client = await connect_when_ready(running, namespace)
+            _, result = await run_greeting(client, name)
+            assert result == f"Hello, {name}!"
+
+        asyncio.run(scenario())
