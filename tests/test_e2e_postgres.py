@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,8 +61,21 @@ def postgres_settings(pg: PostgresServer, password_file: Path, database: str = "
     }
 
 
-def start_all(running: Cluster) -> None:
-    for service in SERVICES:
+def start_all(running: Cluster, pg: PostgresServer, database: str, timeout: float = 60.0) -> None:
+    """One launcher per service; the first alone until it has written the cluster metadata.
+
+    temporal-server processes that initialise a fresh database at the same moment race on that row and the
+    losers exit ("failed to initialize current cluster metadata"); an orchestrator would restart them.
+    """
+    first, *others = SERVICES
+    running.start(first)
+    deadline = time.monotonic() + timeout
+    with pg.connect(database) as conn:
+        while not conn.execute("SELECT 1 FROM cluster_metadata_info").fetchone():
+            assert running.processes[(first,)].process.poll() is None, running.logs()
+            assert time.monotonic() < deadline, f"no cluster metadata after {timeout}s\n{running.logs()}"
+            time.sleep(0.2)
+    for service in others:
         running.start(service)
 
 
@@ -73,7 +87,7 @@ def test_four_processes_run_a_workflow_and_stop_cleanly_on_sigterm(
         postgres, tmp_path / "password", database
     )
     with cluster(environment, tmp_path) as running:
-        start_all(running)
+        start_all(running, postgres, database)
 
         async def scenario() -> None:
             client = await connect_when_ready(running, "e2e-pg")
@@ -96,7 +110,7 @@ def test_history_killed_mid_timer_loses_nothing(
         postgres, tmp_path / "password", database
     )
     with cluster(environment, tmp_path) as running:
-        start_all(running)
+        start_all(running, postgres, database)
 
         async def scenario() -> None:
             client = await connect_when_ready(running, "e2e-fault")
