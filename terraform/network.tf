@@ -5,12 +5,25 @@
 # associated subnet, so traffic from VPN users arrives from the Client VPN security group, never
 # from client_vpn_cidr. The rules below therefore name that security group as the VPN source.
 
+locals {
+  # The zones are named, not taken from whatever the Region lists: a zone AWS adds later never moves a subnet.
+  availability_zone_names = coalesce(
+    var.availability_zone_names,
+    [for index in range(length(var.private_subnet_cidrs)) : "${var.aws_region}${substr("abcdef", index, 1)}"]
+  )
+}
+
 data "aws_availability_zones" "available" {
   state = "available"
 
   filter {
     name   = "opt-in-status"
     values = ["opt-in-not-required"]
+  }
+
+  filter {
+    name   = "zone-name"
+    values = local.availability_zone_names
   }
 }
 
@@ -38,12 +51,19 @@ resource "aws_subnet" "private" {
 
   vpc_id                  = aws_vpc.this.id
   cidr_block              = var.private_subnet_cidrs[count.index]
-  availability_zone       = data.aws_availability_zones.available.names[count.index]
+  availability_zone       = local.availability_zone_names[count.index]
   map_public_ip_on_launch = false
 
   tags = {
-    Name = "${local.name}-private-${data.aws_availability_zones.available.names[count.index]}"
+    Name = "${local.name}-private-${local.availability_zone_names[count.index]}"
     Tier = "private"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = contains(data.aws_availability_zones.available.names, local.availability_zone_names[count.index])
+      error_message = "availability_zone_names: ${local.availability_zone_names[count.index]} is not an available, opted-in zone of ${var.aws_region}; list the Region's zones in availability_zone_names."
+    }
   }
 }
 

@@ -95,3 +95,39 @@ output "kms_key_arn" {
   description = "ARN of the KMS key that encrypts the log groups and the OpenSearch domain."
   value       = aws_kms_key.this.arn
 }
+
+# --- Temporal on ECS (null or empty while container_image is null) -------------------------------------
+
+output "temporal_frontend_address" {
+  description = "Where Temporal clients connect (plain gRPC inside the VPC and over the Client VPN): frontend.<service_discovery_namespace>:7233."
+  value       = local.ecs_enabled ? "frontend.${var.service_discovery_namespace}:${local.role_ports.frontend.grpc}" : null
+}
+
+output "ecs_cluster_name" {
+  description = "Name of the ECS cluster that runs the four Temporal services."
+  value       = one(aws_ecs_cluster.this[*].name)
+}
+
+output "ecs_task_role_arn" {
+  description = "IAM role of the Temporal tasks (map it to an OpenSearch fine-grained access role that may write the visibility index)."
+  value       = one(aws_iam_role.ecs_task[*].arn)
+}
+
+output "ecs_tasks_security_group_id" {
+  description = "Security group of the Temporal tasks."
+  value       = one(aws_security_group.ecs_tasks[*].id)
+}
+
+output "dsql_connections" {
+  description = "The most DSQL connections the services can hold, per role and in total (checked against dsql_cluster_connection_limit at plan time)."
+  value       = module.runtime_settings.dsql_connections
+}
+
+output "schema_setup_run_task" {
+  description = "The AWS CLI command that runs `temporal-dsql-runtime schema setup` once in the VPC (before ecs_start_services = true)."
+  value = local.ecs_enabled ? join(" ", [
+    "aws ecs run-task --region ${local.region} --cluster ${aws_ecs_cluster.this[0].name}",
+    "--launch-type FARGATE --task-definition ${aws_ecs_task_definition.schema_setup[0].arn}",
+    "--network-configuration 'awsvpcConfiguration={subnets=[${join(",", aws_subnet.private[*].id)}],securityGroups=[${aws_security_group.ecs_tasks[0].id}],assignPublicIp=DISABLED}'",
+  ]) : null
+}

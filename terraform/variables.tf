@@ -88,6 +88,22 @@ variable "private_subnet_cidrs" {
   }
 }
 
+variable "availability_zone_names" {
+  type        = list(string)
+  description = "Availability Zones of the private subnets, one per private_subnet_cidrs entry, in order. null: <aws_region>a, <aws_region>b, ... (set it where the Region's zone letters differ for your account)."
+  default     = null
+
+  validation {
+    condition = var.availability_zone_names == null || try(
+      length(var.availability_zone_names) == length(var.private_subnet_cidrs) &&
+      alltrue([for zone in var.availability_zone_names : can(regex("^${var.aws_region}[a-z]$", zone))]) &&
+      length(distinct(var.availability_zone_names)) == length(var.availability_zone_names),
+      false
+    )
+    error_message = "availability_zone_names must be null or list one distinct zone of aws_region (such as eu-west-1a) per private_subnet_cidrs entry."
+  }
+}
+
 variable "temporal_task_security_group_ids" {
   type        = list(string)
   description = "Security groups of the Temporal tasks (ECS/EKS/EC2) allowed to reach DSQL on 5432 and OpenSearch on 443. Empty: none."
@@ -293,5 +309,211 @@ variable "client_vpn_session_timeout_hours" {
   validation {
     condition     = contains([8, 10, 12, 24], var.client_vpn_session_timeout_hours)
     error_message = "client_vpn_session_timeout_hours must be 8, 10, 12 or 24."
+  }
+}
+
+# --- Temporal on ECS Fargate -----------------------------------------------------------------------------
+
+variable "container_image" {
+  type        = string
+  description = "This project's image in Amazon ECR of aws_region (URI with a tag or @sha256 digest). null: no ECS cluster or services are created."
+  default     = null
+
+  validation {
+    condition = var.container_image == null || can(regex(
+      "^[0-9]{12}\\.dkr\\.ecr\\.${var.aws_region}\\.amazonaws\\.com/[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[0-9a-f]{64})$",
+      var.container_image
+    ))
+    error_message = "container_image must be null or an ECR image URI in aws_region with a tag or digest, such as 111122223333.dkr.ecr.eu-west-1.amazonaws.com/temporal-dsql-runtime:1.0.0 (the VPC has no internet route, so the image is pulled through ECR's VPC endpoints)."
+  }
+}
+
+variable "ecs_cpu_architecture" {
+  type        = string
+  description = "CPU architecture of the Fargate tasks; the image is built for both (scripts/build-temporal-dsql.sh ... arm64|amd64)."
+  default     = "ARM64"
+
+  validation {
+    condition     = contains(["ARM64", "X86_64"], var.ecs_cpu_architecture)
+    error_message = "ecs_cpu_architecture must be ARM64 or X86_64."
+  }
+}
+
+variable "ecs_start_services" {
+  type        = bool
+  description = "Whether the four services run (desired count > 0). Apply with false first, run the schema task, then apply with true."
+  default     = false
+}
+
+variable "ecs_services" {
+  type = object({
+    frontend = optional(object({
+      cpu           = optional(number, 1024)
+      memory        = optional(number, 2048)
+      min_replicas  = optional(number, 2)
+      max_replicas  = optional(number, 4)
+      sql_max_conns = optional(number, 20)
+    }), {})
+    history = optional(object({
+      cpu           = optional(number, 2048)
+      memory        = optional(number, 4096)
+      min_replicas  = optional(number, 3)
+      max_replicas  = optional(number, 3)
+      sql_max_conns = optional(number, 50)
+    }), {})
+    matching = optional(object({
+      cpu           = optional(number, 1024)
+      memory        = optional(number, 2048)
+      min_replicas  = optional(number, 2)
+      max_replicas  = optional(number, 4)
+      sql_max_conns = optional(number, 20)
+    }), {})
+    worker = optional(object({
+      cpu           = optional(number, 512)
+      memory        = optional(number, 1024)
+      min_replicas  = optional(number, 1)
+      max_replicas  = optional(number, 1)
+      sql_max_conns = optional(number, 10)
+    }), {})
+  })
+  description = "Per Temporal role: Fargate cpu units and memory MiB, replicas (frontend and matching autoscale between min and max; history and worker run min = max), and the role's DSQL pool size (TEMPORAL_<ROLE>_SQL_MAX_CONNS)."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for role, s in var.ecs_services : contains([256, 512, 1024, 2048, 4096, 8192, 16384], s.cpu)])
+    error_message = "ecs_services: cpu must be a Fargate size: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+
+  validation {
+    condition = alltrue([
+      for role, s in var.ecs_services : try(
+        # cpu => [smallest memory, largest memory, step] as Fargate accepts them.
+        s.memory >= local.fargate_memory[s.cpu][0] && s.memory <= local.fargate_memory[s.cpu][1] &&
+        (s.memory - local.fargate_memory[s.cpu][0]) % local.fargate_memory[s.cpu][2] == 0,
+        false
+      )
+    ])
+    error_message = "ecs_services: memory must fit cpu as Fargate allows: 256 -> 512, 1024, 2048; 512 -> 1024-4096; 1024 -> 2048-8192; 2048 -> 4096-16384 (steps of 1024); 4096 -> 8192-30720 (1024); 8192 -> 16384-61440 (4096); 16384 -> 32768-122880 (8192)."
+  }
+
+  validation {
+    condition = alltrue([
+      for role, s in var.ecs_services :
+      s.min_replicas == floor(s.min_replicas) && s.max_replicas == floor(s.max_replicas) &&
+      s.min_replicas >= 1 && s.min_replicas <= s.max_replicas && s.max_replicas <= 100
+    ])
+    error_message = "ecs_services: min_replicas and max_replicas must be whole numbers with 1 <= min_replicas <= max_replicas <= 100."
+  }
+
+  validation {
+    condition     = var.ecs_services.history.min_replicas == var.ecs_services.history.max_replicas && var.ecs_services.worker.min_replicas == var.ecs_services.worker.max_replicas
+    error_message = "ecs_services: history and worker do not autoscale (history owns shards); give them min_replicas = max_replicas."
+  }
+
+  validation {
+    condition     = alltrue([for role, s in var.ecs_services : s.sql_max_conns == floor(s.sql_max_conns) && s.sql_max_conns >= 1 && s.sql_max_conns <= 10000])
+    error_message = "ecs_services: sql_max_conns must be a whole number from 1 to 10000 (TEMPORAL_<ROLE>_SQL_MAX_CONNS)."
+  }
+}
+
+variable "ecs_autoscaling_cpu_target" {
+  type        = number
+  description = "Average CPU utilization (percent) the target-tracking policies of frontend and matching keep."
+  default     = 60
+
+  validation {
+    condition     = var.ecs_autoscaling_cpu_target >= 10 && var.ecs_autoscaling_cpu_target <= 90
+    error_message = "ecs_autoscaling_cpu_target must be a percentage from 10 to 90."
+  }
+}
+
+variable "ecs_deployment_maximum_percent" {
+  type        = number
+  description = "How many tasks of a service a deployment may run at once, in percent of its count (100 to 200). Counted in the DSQL connection budget."
+  default     = 200
+
+  validation {
+    condition     = var.ecs_deployment_maximum_percent == floor(var.ecs_deployment_maximum_percent) && var.ecs_deployment_maximum_percent > 100 && var.ecs_deployment_maximum_percent <= 200
+    error_message = "ecs_deployment_maximum_percent must be a whole number from 101 to 200 (services keep 100% healthy during a deployment, so they need room above it)."
+  }
+}
+
+variable "ecs_stop_timeout_seconds" {
+  type        = number
+  description = "Seconds ECS waits after SIGTERM before SIGKILL (stopTimeout). temporal-server gives its services up to 5 minutes to stop; Fargate allows at most 120."
+  default     = 120
+
+  validation {
+    condition     = var.ecs_stop_timeout_seconds == floor(var.ecs_stop_timeout_seconds) && var.ecs_stop_timeout_seconds >= 2 && var.ecs_stop_timeout_seconds <= 120
+    error_message = "ecs_stop_timeout_seconds must be a whole number of seconds from 2 to 120 (the Fargate maximum)."
+  }
+}
+
+variable "history_shards" {
+  type        = number
+  description = "TEMPORAL_HISTORY_SHARDS: history shards of the Temporal cluster. Fixed for the cluster's life: changing it later needs a new database."
+  default     = 512
+
+  validation {
+    condition     = var.history_shards == floor(var.history_shards) && var.history_shards >= 1 && var.history_shards <= 65536
+    error_message = "history_shards must be a whole number from 1 to 65536."
+  }
+}
+
+variable "dsql_cluster_connection_limit" {
+  type        = number
+  description = "The DSQL cluster's connection quota (10,000 unless AWS raised it for you). The services' connections are checked against it at plan time."
+  default     = 10000
+
+  validation {
+    condition     = var.dsql_cluster_connection_limit == floor(var.dsql_cluster_connection_limit) && var.dsql_cluster_connection_limit >= 1
+    error_message = "dsql_cluster_connection_limit must be a whole number of at least 1."
+  }
+}
+
+variable "ecs_task_secret_arns" {
+  type        = map(string)
+  description = "Runtime settings handed to every task from AWS Secrets Manager: setting name -> secret ARN (for example TEMPORAL_OPENSEARCH_PASSWORD). Empty: none (DSQL and OpenSearch use the task role)."
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name, arn in var.ecs_task_secret_arns :
+      can(regex("^TEMPORAL_[A-Z0-9_]+$", name)) && can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", arn))
+    ])
+    error_message = "ecs_task_secret_arns must map TEMPORAL_* setting names to Secrets Manager secret ARNs such as arn:aws:secretsmanager:eu-west-1:111122223333:secret:temporal-opensearch-AbCdEf."
+  }
+}
+
+variable "frontend_client_security_group_ids" {
+  type        = list(string)
+  description = "Security groups of Temporal clients (your workers and starters) allowed to reach the frontend on its gRPC port. The Client VPN is always allowed."
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.frontend_client_security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", id))])
+    error_message = "frontend_client_security_group_ids must contain only security group ids such as sg-0123456789abcdef0."
+  }
+}
+
+variable "frontend_client_cidrs" {
+  type        = list(string)
+  description = "IPv4 CIDR blocks of Temporal clients allowed to reach the frontend on its gRPC port. 0.0.0.0/0 is refused."
+  default     = []
+
+  validation {
+    condition     = alltrue([for cidr in var.frontend_client_cidrs : can(cidrhost(cidr, 0)) && try(tonumber(split("/", cidr)[1]) >= 8, false)])
+    error_message = "frontend_client_cidrs must contain only IPv4 CIDR blocks with a prefix length of /8 or longer (0.0.0.0/0 is not allowed)."
+  }
+}
+
+variable "service_discovery_namespace" {
+  type        = string
+  description = "Private DNS namespace (Cloud Map) of the services; the frontend is frontend.<namespace>:7233."
+  default     = "temporal.internal"
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.service_discovery_namespace))
+    error_message = "service_discovery_namespace must be a DNS domain name such as temporal.internal."
   }
 }
