@@ -473,15 +473,16 @@ variable "dsql_cluster_connection_limit" {
 
 variable "ecs_task_secret_arns" {
   type        = map(string)
-  description = "Runtime settings handed to every task from AWS Secrets Manager: setting name -> secret ARN (for example TEMPORAL_OPENSEARCH_PASSWORD). Empty: none (DSQL and OpenSearch use the task role)."
+  description = "The runtime's secret settings handed to every task from AWS Secrets Manager: setting name -> secret ARN. Empty (the default): none is used, DSQL and OpenSearch authenticate with the task role."
   default     = {}
 
   validation {
     condition = alltrue([
       for name, arn in var.ecs_task_secret_arns :
-      can(regex("^TEMPORAL_[A-Z0-9_]+$", name)) && can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", arn))
+      contains(["TEMPORAL_SQL_PASSWORD", "TEMPORAL_OPENSEARCH_PASSWORD"], name) &&
+      can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", arn))
     ])
-    error_message = "ecs_task_secret_arns must map TEMPORAL_* setting names to Secrets Manager secret ARNs such as arn:aws:secretsmanager:eu-west-1:111122223333:secret:temporal-opensearch-AbCdEf."
+    error_message = "ecs_task_secret_arns must map TEMPORAL_SQL_PASSWORD or TEMPORAL_OPENSEARCH_PASSWORD (the runtime's secret settings) to Secrets Manager secret ARNs such as arn:aws:secretsmanager:eu-west-1:111122223333:secret:temporal-opensearch-AbCdEf."
   }
 }
 

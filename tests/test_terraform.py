@@ -11,7 +11,15 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from support.terraform import REPO, TERRAFORM_DIR, blocks, resources, terraform, unquote
+from support.terraform import (
+    REPO,
+    RUNTIME_SETTINGS_MODULE,
+    TERRAFORM_DIR,
+    blocks,
+    resources,
+    terraform,
+    unquote,
+)
 from temporal_dsql_runtime.tf_to_env import OUTPUTS_READ
 
 MODULE_FILES = (
@@ -50,9 +58,10 @@ def test_module_is_laid_out_by_concern_and_every_file_parses() -> None:
         assert isinstance(hcl2.loads(path.read_text()), dict), path
 
 
-def test_every_variable_has_a_type_and_a_description() -> None:
-    variables = blocks("variable")
-    assert len(variables) >= 20
+@pytest.mark.parametrize("module", [TERRAFORM_DIR, RUNTIME_SETTINGS_MODULE], ids=["root", "runtime_settings"])
+def test_every_variable_has_a_type_and_a_description(module: Path) -> None:
+    variables = blocks("variable", module)
+    assert len(variables) >= (20 if module == TERRAFORM_DIR else 8)
     for name, body in variables.items():
         assert "type" in body, f"variable {name} has no type"
         assert unquote(body.get("description", "")).strip(), f"variable {name} has no description"
@@ -88,8 +97,9 @@ def test_variables_where_a_wrong_value_is_possible_are_validated() -> None:
     )
 
 
-def test_every_output_has_a_description() -> None:
-    outputs = blocks("output")
+@pytest.mark.parametrize("module", [TERRAFORM_DIR, RUNTIME_SETTINGS_MODULE], ids=["root", "runtime_settings"])
+def test_every_output_has_a_description(module: Path) -> None:
+    outputs = blocks("output", module)
     for name, body in outputs.items():
         assert unquote(body.get("description", "")).strip(), f"output {name} has no description"
 

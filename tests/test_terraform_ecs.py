@@ -97,6 +97,24 @@ def test_every_task_variable_is_a_setting_the_runtime_knows(environment: dict[st
         assert not unknown, f"{role}: not settings of the runtime: {sorted(unknown)}"
 
 
+def test_secrets_can_only_be_the_runtime_secret_settings() -> None:
+    condition = blocks("variable")["ecs_task_secret_arns"]["validation"][0]["condition"]
+    names = set(
+        re.findall(r"contains\(\[([^\]]*)\], name\)", condition)[0]
+        .replace('"', "")
+        .replace(" ", "")
+        .split(",")
+    )
+    secret = {
+        name for name, entry in runtime_variables().items() if "password" in entry["description"].lower()
+    }
+    assert names and names <= secret, (names, secret)
+    assert local_values()["container_base"]["secrets"] == (
+        "${[for name in sort(keys(var.ecs_task_secret_arns)) : "
+        "{name = name, valueFrom = var.ecs_task_secret_arns[name]}]}"
+    )
+
+
 def test_each_role_runs_itself_only(environment: dict[str, dict[str, str]]) -> None:
     for role, variables in environment.items():
         assert variables["TEMPORAL_SERVICES"] == role

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -24,8 +25,10 @@ def unquote(value: Any) -> Any:
     return value
 
 
-def _documents(directory: Path = TERRAFORM_DIR) -> list[dict[str, Any]]:
-    return [hcl2.loads(path.read_text()) for path in sorted(directory.glob("*.tf"))]
+@functools.cache
+def _documents(directory: Path = TERRAFORM_DIR) -> tuple[dict[str, Any], ...]:
+    """Every .tf file of a module, parsed once per test session (python-hcl2 is slow; nothing edits them)."""
+    return tuple(hcl2.loads(path.read_text()) for path in sorted(directory.glob("*.tf")))
 
 
 def blocks(kind: str, directory: Path = TERRAFORM_DIR) -> dict[str, dict[str, Any]]:
