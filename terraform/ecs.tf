@@ -84,7 +84,6 @@ locals {
     image                  = var.container_image
     essential              = true
     user                   = "1000:1000"
-    privileged             = false
     readonlyRootFilesystem = true
     secrets                = [for name in sort(keys(var.ecs_task_secret_arns)) : { name = name, valueFrom = var.ecs_task_secret_arns[name] }]
     mountPoints            = [{ sourceVolume = "runtime", containerPath = local.runtime_dir, readOnly = false }]
