@@ -8,6 +8,7 @@ here, so the root module is never planned).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -27,7 +28,7 @@ from support.terraform import (
     typed_blocks,
     unquote,
 )
-from temporal_dsql_runtime.tf_to_env import Endpoint, settings_from_outputs
+from temporal_dsql_runtime.tf_to_env import OUTPUTS_READ, Endpoint, settings_from_outputs
 
 ROLES = ("frontend", "history", "matching", "worker")
 OUTPUTS_FIXTURE = Path(__file__).parent / "fixtures" / "terraform" / "outputs.json"
@@ -36,6 +37,7 @@ AWS_SDK_VARIABLES = {"AWS_REGION"}
 """Read by botocore and the fork's plugin; tf-to-env writes it beside the runtime's settings."""
 
 
+@functools.cache
 def runtime_variables() -> dict[str, dict[str, str]]:
     """Every variable the runtime reads, from `temporal-dsql-runtime variables --format json`."""
     listed = subprocess.run(
@@ -49,22 +51,15 @@ def runtime_variables() -> dict[str, dict[str, str]]:
 
 
 def fixture_outputs() -> dict[str, Any]:
-    """A real `terraform output -json` of terraform/ (values only)."""
+    """The values of the `terraform output -json` fixture the tf-to-env tests use."""
     return {name: output["value"] for name, output in json.loads(OUTPUTS_FIXTURE.read_text()).items()}
 
 
 def module_inputs(**overrides: Any) -> dict[str, Any]:
     """Inputs as the root module passes them: its outputs for tf-to-env, and the cluster's shape."""
     outputs = fixture_outputs()
-    inputs: dict[str, Any] = {
-        name: outputs[name]
-        for name in (
-            "region",
-            "dsql_public_endpoint",
-            "dsql_vpc_endpoint_dns_entries",
-            "opensearch_domain_endpoint",
-        )
-    }
+    # The module takes exactly the outputs `tf-to-env --endpoint vpc` reads.
+    inputs: dict[str, Any] = {name: outputs[name] for name in OUTPUTS_READ[Endpoint.VPC]}
     inputs |= {
         "history_shards": 512,
         "runtime_dir": "/run/temporal-dsql-runtime",
@@ -105,9 +100,8 @@ def test_secrets_can_only_be_the_runtime_secret_settings() -> None:
         .replace(" ", "")
         .split(",")
     )
-    secret = {
-        name for name, entry in runtime_variables().items() if "password" in entry["description"].lower()
-    }
+    # The runtime's secrets are the settings that also take a _FILE form.
+    secret = {name for name in runtime_variables() if f"{name}_FILE" in runtime_variables()}
     assert names and names <= secret, (names, secret)
     assert local_values()["container_base"]["secrets"] == (
         "${[for name in sort(keys(var.ecs_task_secret_arns)) : "
