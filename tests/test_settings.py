@@ -316,3 +316,17 @@ def test_the_default_runtime_dir_belongs_to_this_user() -> None:
     assert load_settings({"TEMPORAL_SQL_PLUGIN_NAME": "sqlite"}).runtime_dir.name == (
         f"temporal-dsql-runtime-{os.getuid()}"
     )
+
+
+def test_connection_budget_gives_every_pool_of_a_combined_process_its_largest_size() -> None:
+    """Measured (tests/test_connection_budget.py): a process holds one pool per role, all at the largest
+    size any of its roles asks for; one all-role replica with matching at 2 holds 8, not 1 + 1 + 2 + 1."""
+    combined = DSQL | {
+        "TEMPORAL_SQL_MAX_CONNS": "1",
+        "TEMPORAL_MATCHING_SQL_MAX_CONNS": "2",
+        "TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "8",
+    }
+    load_settings(combined)
+    problem = only_problem(combined | {"TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "7"})
+    assert problem.startswith("TEMPORAL_SQL_MAX_CONNS:") and "= 8 connections" in problem
+    load_settings(combined | {"TEMPORAL_SERVICES": "matching", "TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "5"})

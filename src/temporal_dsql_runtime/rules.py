@@ -244,15 +244,33 @@ def port_conflicts(s: Settings, services: Sequence[str]) -> list[str]:
     ]
 
 
+def process_pool_size(s: Settings, services: Sequence[str]) -> int:
+    """The pool size of a process: one config per process, so every pool gets the largest its roles ask for."""
+    return max(s.max_conns(service) for service in services)
+
+
+def process_connections(s: Settings, services: Sequence[str]) -> int:
+    """Connections one process holds to the persistence database once it has started.
+
+    One pool per role the process runs (measured on temporal-server with PostgreSQL: one per role, whatever
+    the other roles beside it), each filled to the process's pool size: the fork's warm-up opens every pool
+    to `maxConns` at start, and its pool keeper keeps it there.
+    """
+    return len(services) * process_pool_size(s, services)
+
+
 def _connection_budget(s: Settings) -> Iterator[str]:
     if not s.uses_dsql:
         return
-    pools = 1  # visibility never lives in DSQL (see _visibility_server)
-    total = sum(s.replicas(service) * s.max_conns(service) * pools for service in SERVICES)
+    together = s.services if len(s.services) > 1 else ()
+    pools = {
+        role: process_pool_size(s, together) if role in together else s.max_conns(role) for role in SERVICES
+    }
+    total = sum(s.replicas(role) * pools[role] for role in SERVICES)
     if total > s.dsql_cluster_connection_limit:
-        terms = " + ".join(f"{s.replicas(x)}x{s.max_conns(x)} {x}" for x in SERVICES)
+        terms = " + ".join(f"{s.replicas(role)}x{pools[role]} {role}" for role in SERVICES)
         yield (
-            f"TEMPORAL_SQL_MAX_CONNS: replicas x pool size ({terms}) x {pools} pool(s) = {total} connections, "
+            f"TEMPORAL_SQL_MAX_CONNS: replicas x pool size per role ({terms}) = {total} connections, "
             f"over the DSQL cluster limit of {s.dsql_cluster_connection_limit} "
             "(TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT); lower pool sizes or replicas"
         )
