@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from schema_support import add_login, invoke, postgres_environment, settings_for
+from schema_support import add_login, invoke, postgres_environment, settings_for, write_tls_files
 from support.postgres import running_postgres
 from temporal_dsql_runtime.connect import connection_options, database_password
 from temporal_dsql_runtime.doctor import run_doctor
@@ -293,3 +293,32 @@ def test_through_a_vpc_endpoint_name_the_token_is_for_the_cluster_which_is_named
     assert store["connectAddr"] == f"{VPC_HOST}:5432"
     assert store["connectAttributes"] == {"options": "-c amzn-cluster-id=abcdefghijklmnopqrstuvwxyz"}
     assert store["tls"]["enableHostVerification"] is False
+
+
+def test_the_doctor_trusts_ssl_cert_file_and_logs_in_as_admin_like_the_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL with TLS stands in for DSQL (it takes any password, as the fork's token is not checkable
+    here): the CA reaches the doctor only through SSL_CERT_FILE, and TEMPORAL_SQL_USER=bob is not used."""
+    for name, value in STATIC_KEYS.items():
+        monkeypatch.setenv(name, value)
+    tls = write_tls_files(tmp_path / "tls")
+    other = write_tls_files(tmp_path / "other", common_name="other-ca")
+    with running_postgres(ssl_files=(tls.cert, tls.key), scram=False) as standin:
+        standin.execute("CREATE ROLE admin LOGIN")
+        environment = {
+            "TEMPORAL_SQL_HOST": "localhost",
+            "TEMPORAL_SQL_PORT": str(standin.port),
+            "TEMPORAL_SQL_REGION": "eu-west-1",
+            "TEMPORAL_SQL_USER": "bob",
+            "TEMPORAL_OPENSEARCH_ENDPOINT": "https://search.example.com:443",
+            "SSL_CERT_FILE": str(tls.ca),
+        }
+        report = run_doctor(load_settings(environment), timeout=10)
+        by_name = {check.name: check for check in report.checks}
+        assert by_name["tls"].status == "pass", by_name["tls"]
+        assert f"SSL_CERT_FILE ({tls.ca})" in by_name["tls"].detail
+        assert by_name["auth"].status == "pass", by_name["auth"]
+        assert by_name["auth"].detail.startswith("logged in as admin to database postgres")
+        untrusted = run_doctor(load_settings(environment | {"SSL_CERT_FILE": str(other.ca)}), timeout=10)
+        assert untrusted.first_failure is not None and untrusted.first_failure.name == "tls"
