@@ -174,6 +174,17 @@ def test_knob_values_that_stop_the_fork_are_refused_and_dynamodb_table_names_acc
     )
 
 
+def test_the_lease_gets_aws_region_which_it_reads_instead_of_region() -> None:
+    lease = {
+        "DSQL_RESERVOIR_ENABLED": "true",
+        "DSQL_DISTRIBUTED_CONN_LEASE_ENABLED": "true",
+        "DSQL_DISTRIBUTED_CONN_LEASE_TABLE": "temporal-dsql-leases",
+    }
+    exported = load_settings(DSQL | lease).dsql_plugin_environment()
+    assert (exported["REGION"], exported["AWS_REGION"]) == ("eu-west-1", "eu-west-1")
+    assert "AWS_REGION" not in load_settings(DSQL).dsql_plugin_environment()
+
+
 def test_knobs_the_fork_would_not_read_are_warned_about() -> None:
     result = run(RENDER, ["--check"], DSQL | {"DSQL_RESERVOIR_TARGET_READY": "10"})
     assert warnings_of(result) == [

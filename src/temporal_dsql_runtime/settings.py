@@ -631,6 +631,8 @@ class Settings(BaseSettings):
             exported["CLUSTER_ENDPOINT"] = self.token_host
         if self.sql_region:
             exported["REGION"] = self.sql_region
+            if self.dsql_distributed_conn_lease_enabled:
+                exported["AWS_REGION"] = self.sql_region  # the fork's lease reads AWS_REGION, not REGION
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
             if (
