@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporal_dsql_runtime.credential_command import password_command_for
-from temporal_dsql_runtime.settings import load_settings
+from temporal_dsql_runtime.loading import load_settings
 
 PYTHON = sys.executable
 DSQL_HOST = "abcdefghijklmnopqrst.dsql.us-east-1.on.aws"

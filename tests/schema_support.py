@@ -19,7 +19,8 @@ from cryptography.x509.oid import NameOID
 from support.postgres import PG_BIN, SUPERUSER, PostgresServer
 from support.temporal_cluster import SERVER_MODULE, tool
 from temporal_dsql_runtime.cli import cli
-from temporal_dsql_runtime.settings import Settings, load_settings
+from temporal_dsql_runtime.loading import load_settings
+from temporal_dsql_runtime.settings import Settings
 
 FIXTURE_SCHEMA = Path(__file__).parent / "fixtures" / "dsql_schema"
 UPSTREAM_TEMPORAL = SERVER_MODULE / "schema" / "postgresql" / "v12" / "temporal" / "versioned"

@@ -29,7 +29,7 @@ from temporal_dsql_runtime.addresses import (
     routed_addresses,
 )
 from temporal_dsql_runtime.errors import ConfigError
-from temporal_dsql_runtime.settings import load_settings
+from temporal_dsql_runtime.loading import load_settings
 
 RENDER = Path(sys.executable).with_name("temporal-dsql-render")
 REPORT = (

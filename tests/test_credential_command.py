@@ -21,7 +21,7 @@ from temporal_dsql_runtime.credential_command import (
     read_fresh,
     token_lifetime,
 )
-from temporal_dsql_runtime.settings import load_settings
+from temporal_dsql_runtime.loading import load_settings
 
 HEAVY_MODULES = {"pydantic", "pydantic_settings", "botocore", "boto3", "click", "jinja2"}
 

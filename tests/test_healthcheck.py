@@ -17,7 +17,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from support.ports import free_port
 from temporal_dsql_runtime.cli import cli
 from temporal_dsql_runtime.healthcheck import HEALTH_SERVICE_NAMES, grpc_target, probe_host
-from temporal_dsql_runtime.settings import SERVICES, load_settings
+from temporal_dsql_runtime.loading import load_settings
+from temporal_dsql_runtime.settings import SERVICES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVER_MODULE = REPO_ROOT / ".tools" / "server-module"

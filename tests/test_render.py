@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from temporal_dsql_runtime.errors import UserError
+from temporal_dsql_runtime.loading import load_settings
 from temporal_dsql_runtime.render import (
     Credentials,
     PasswordCommand,
@@ -14,7 +15,6 @@ from temporal_dsql_runtime.render import (
     render_config,
     yaml_scalar,
 )
-from temporal_dsql_runtime.settings import load_settings
 from temporal_dsql_runtime.temporal_config import check_config, parse_yaml
 
 DSQL_HOST = "abcdefghijklmnopqrstuvwxyz.dsql.eu-west-1.on.aws"

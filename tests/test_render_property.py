@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from temporal_dsql_runtime.commands.render import render
 from temporal_dsql_runtime.errors import ConfigError
-from temporal_dsql_runtime.settings import load_settings
+from temporal_dsql_runtime.loading import load_settings
 from temporal_dsql_runtime.temporal_config import parse_yaml
 
 CANARY = "CANARY-7d1e"

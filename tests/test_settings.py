@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from temporal_dsql_runtime.errors import ConfigError
-from temporal_dsql_runtime.settings import load_settings
+from temporal_dsql_runtime.loading import load_settings
 
 DSQL_HOST = "abcdefghijklmnopqrstuvwxyz.dsql.eu-west-1.on.aws"
 DSQL = {"TEMPORAL_SQL_HOST": DSQL_HOST, "TEMPORAL_OPENSEARCH_ENDPOINT": "https://search.example.com:443"}
@@ -67,9 +67,19 @@ def test_plugin_knobs_are_typed_and_exported() -> None:
     assert exported["DSQL_RESERVOIR_ENABLED"] == "true"
     assert exported["DSQL_TOKEN_DURATION"] == "10m"
     assert "DSQL_CONNECTION_RATE_LIMIT" in only_problem(DSQL | {"DSQL_CONNECTION_RATE_LIMIT": "500"})
-    assert "DSQL_RESERVOIR_LOW_WATERMARK" in only_problem(
-        DSQL | {"DSQL_RESERVOIR_TARGET_READY": "5", "DSQL_RESERVOIR_LOW_WATERMARK": "9"}
+    from temporal_dsql_runtime.rules import warnings
+
+    raised_target = load_settings(
+        DSQL
+        | {
+            "DSQL_RESERVOIR_ENABLED": "true",
+            "DSQL_RESERVOIR_TARGET_READY": "5",
+            "DSQL_RESERVOIR_LOW_WATERMARK": "9",
+        }
     )
+    assert warnings(raised_target) == [
+        "DSQL_RESERVOIR_LOW_WATERMARK: 9 exceeds DSQL_RESERVOIR_TARGET_READY (5); the fork raises the target to match"
+    ]
 
 
 # Each bad input of the old entrypoint (FACTS.md, last section) and more: one line naming the variable.
@@ -164,7 +174,7 @@ def test_per_service_pools_override_and_are_checked() -> None:
     assert problem.startswith("TEMPORAL_WORKER_SQL_MAX_IDLE_CONNS:")
 
 
-def test_connection_budget_counts_replicas_pools_and_visibility() -> None:
+def test_connection_budget_counts_replicas_and_pools() -> None:
     fits = DSQL | {
         "TEMPORAL_SQL_MAX_CONNS": "100",
         "TEMPORAL_SQL_MAX_IDLE_CONNS": "10",
@@ -173,11 +183,8 @@ def test_connection_budget_counts_replicas_pools_and_visibility() -> None:
     load_settings(fits)  # (97 + 1 + 1 + 1) x 100 = 10,000: exactly the limit
     problem = only_problem(fits | {"TEMPORAL_HISTORY_REPLICAS": "98"})
     assert problem.startswith("TEMPORAL_SQL_MAX_CONNS:") and "10100" in problem
-    doubled = fits | {"TEMPORAL_HISTORY_REPLICAS": "47", "TEMPORAL_VISIBILITY_STORE": "sql"}
-    load_settings(doubled)  # 50 x 100 x 2 pools
-    assert "2 pool(s)" in only_problem(doubled | {"TEMPORAL_FRONTEND_REPLICAS": "2"})
     load_settings(
-        doubled | {"TEMPORAL_FRONTEND_REPLICAS": "2", "TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "20000"}
+        fits | {"TEMPORAL_HISTORY_REPLICAS": "98", "TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "20000"}
     )
 
 
@@ -309,3 +316,17 @@ def test_the_default_runtime_dir_belongs_to_this_user() -> None:
     assert load_settings({"TEMPORAL_SQL_PLUGIN_NAME": "sqlite"}).runtime_dir.name == (
         f"temporal-dsql-runtime-{os.getuid()}"
     )
+
+
+def test_connection_budget_gives_every_pool_of_a_combined_process_its_largest_size() -> None:
+    """Measured (tests/test_connection_budget.py): a process holds one pool per role, all at the largest
+    size any of its roles asks for; one all-role replica with matching at 2 holds 8, not 1 + 1 + 2 + 1."""
+    combined = DSQL | {
+        "TEMPORAL_SQL_MAX_CONNS": "1",
+        "TEMPORAL_MATCHING_SQL_MAX_CONNS": "2",
+        "TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "8",
+    }
+    load_settings(combined)
+    problem = only_problem(combined | {"TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "7"})
+    assert problem.startswith("TEMPORAL_SQL_MAX_CONNS:") and "= 8 connections" in problem
+    load_settings(combined | {"TEMPORAL_SERVICES": "matching", "TEMPORAL_DSQL_CLUSTER_CONNECTION_LIMIT": "5"})

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from temporal_dsql_runtime.commands.tf_to_env import tf_to_env
 from temporal_dsql_runtime.errors import ConfigError
-from temporal_dsql_runtime.settings import Settings, load_settings
+from temporal_dsql_runtime.loading import load_settings
+from temporal_dsql_runtime.settings import Settings
 from temporal_dsql_runtime.tf_to_env import Endpoint, env_value, parse_outputs, settings_from_outputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
@@ -69,11 +70,22 @@ def test_public_endpoint_env_has_exactly_the_runtime_settings() -> None:
     assert list(parse_env(result.stdout)) == list(PUBLIC_ENV), "stable order, persistence first"
 
 
-def test_vpc_endpoint_env_connects_to_the_endpoint_and_verifies_the_cluster_name() -> None:
+def test_vpc_endpoint_env_dials_the_endpoint_and_signs_for_the_cluster_as_aws_documents() -> None:
     result = run("--file", str(OUTPUTS), "--endpoint", "vpc")
     assert result.exit_code == 0, result.stderr
-    expected = PUBLIC_ENV | {"TEMPORAL_SQL_HOST": VPC_HOST, "TEMPORAL_SQL_SERVER_NAME": CLUSTER_HOST}
+    expected = PUBLIC_ENV | {
+        "TEMPORAL_SQL_HOST": VPC_HOST,
+        "TEMPORAL_SQL_TLS_ENABLE_HOST_VERIFICATION": "false",
+        "CLUSTER_ENDPOINT": CLUSTER_HOST,
+    }
     assert parse_env(result.stdout) == expected
+
+
+def test_private_dns_env_dials_the_clusters_private_name() -> None:
+    result = run("--file", str(OUTPUTS), "--endpoint", "private-dns")
+    assert result.exit_code == 0, result.stderr
+    private_name = "abcdefghijklmnopqrstuvwxyz.dsql-fnh4.eu-west-1.on.aws"
+    assert parse_env(result.stdout) == PUBLIC_ENV | {"TEMPORAL_SQL_HOST": private_name}
 
 
 @pytest.mark.parametrize("endpoint", ["public", "vpc"])
@@ -85,7 +97,10 @@ def test_the_env_loads_into_the_settings_model(endpoint: str, tmp_path: Path) ->
     settings = load_settings(parse_env(env_file.read_text()))
     assert settings.sql_plugin_name == "dsql"
     assert settings.sql_host == (VPC_HOST if endpoint == "vpc" else CLUSTER_HOST)
-    assert settings.sql_server_name == (CLUSTER_HOST if endpoint == "vpc" else None)
+    assert settings.token_host == CLUSTER_HOST
+    assert settings.dsql_cluster_option() == (
+        "-c amzn-cluster-id=abcdefghijklmnopqrstuvwxyz" if endpoint == "vpc" else None
+    )
     assert settings.sql_region == "eu-west-1"
     assert settings.sql_tls_enabled is True
     assert settings.visibility_store == "opensearch"

@@ -17,7 +17,7 @@ import pytest
 
 from credentials_support import DSQL_HOST, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, REGION, aws_environment
 from temporal_dsql_runtime.errors import EX_CONFIG, ConfigError
-from temporal_dsql_runtime.settings import load_settings
+from temporal_dsql_runtime.loading import load_settings
 from temporal_dsql_runtime.tokens import (
     NO_CREDENTIALS,
     MintedToken,

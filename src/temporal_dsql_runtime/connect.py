@@ -2,10 +2,15 @@
 
 TLS maps onto libpq's `sslmode`: with a CA file, `verify-full` (or `verify-ca` when host verification is off);
 without one, `verify-full` against the system's CA store (`sslrootcert=system`, which is how DSQL's public
-certificates verify), or `require` when host verification is off. A TLS server name different from the host
-becomes libpq's `host` (what the certificate is checked against) with the real address in `hostaddr`.
-IAM tokens come from `tokens.token_for_settings` (DSQL for a DSQL endpoint, RDS IAM otherwise), also for the
-`plugin` auth method, where the server's plugin mints its own but this tool still needs one.
+certificates verify; `SSL_CERT_FILE` replaces that store, as it does for OpenSSL and Go), or `require` when host
+verification is off. A TLS server name different from the host becomes libpq's `host` (what the certificate is
+checked against) with the real address in `hostaddr`.
+IAM tokens come from `tokens.token_for_settings` (DSQL for a DSQL endpoint, RDS IAM otherwise).
+
+With the fork's `dsql` plugin this tool connects as the plugin does, so its verdict predicts the server's:
+user `admin` with a `DbConnectAdmin` token signed for CLUSTER_ENDPOINT (default: the host), whatever
+TEMPORAL_SQL_USER says, and `TEMPORAL_SQL_SERVER_NAME` ignored (the plugin checks the certificate against the
+host it dials); on a PrivateLink endpoint's own DNS name the cluster is named with `amzn-cluster-id`.
 """
 
 from __future__ import annotations
@@ -48,14 +53,23 @@ def connection_options(
         "connect_timeout": str(max(2, round(timeout))),
         "application_name": APPLICATION_NAME,
     }
-    if settings.sql_user:
-        options["user"] = settings.sql_user
+    user = login_user(settings)
+    if user:
+        options["user"] = user
     options.update(tls_options(settings))
-    server_name = settings.sql_server_name
+    cluster_option = settings.dsql_cluster_option()
+    if cluster_option is not None:
+        options["options"] = cluster_option
+    server_name = None if settings.plugin_signs_tokens else settings.sql_server_name
     if settings.sql_tls_enabled and server_name and server_name != settings.sql_host:
         options["host"] = server_name
         options["hostaddr"] = _address_of(settings.sql_host, settings.sql_port)
     return options
+
+
+def login_user(settings: Settings) -> str | None:
+    """The user a connection logs in as: always `admin` with the fork's dsql plugin, as the plugin does."""
+    return "admin" if settings.plugin_signs_tokens else settings.sql_user
 
 
 def tls_options(settings: Settings) -> dict[str, str]:
@@ -69,7 +83,8 @@ def tls_options(settings: Settings) -> dict[str, str]:
             "sslrootcert": str(settings.sql_ca_file),
         }
     elif verify_host:
-        options = {"sslmode": "verify-full", "sslrootcert": "system"}
+        system_store = settings.ssl_cert_file
+        options = {"sslmode": "verify-full", "sslrootcert": str(system_store) if system_store else "system"}
     else:
         options = {"sslmode": "require"}
     if settings.sql_cert_file is not None and settings.sql_key_file is not None:
@@ -78,8 +93,9 @@ def tls_options(settings: Settings) -> dict[str, str]:
 
 
 def database_password(settings: Settings) -> SecretStr | None:
-    """The password to present: the configured one, or a freshly minted IAM token for `iam` and `plugin`."""
-    if settings.sql_auth_method in ("iam", "plugin"):
+    """The password to present: the fork's own token with the dsql plugin, a freshly minted IAM token for
+    `iam`, else the configured password."""
+    if settings.plugin_signs_tokens or settings.sql_auth_method == "iam":
         from .tokens import token_for_settings
 
         return SecretStr(token_for_settings(settings))
@@ -108,7 +124,7 @@ def connection_failure(error: psycopg.OperationalError, settings: Settings, data
     reason = failure_reason(error)
     lowered = reason.lower()
     user, where = _user_and_server(settings)
-    iam = settings.sql_auth_method in ("iam", "plugin")
+    iam = settings.plugin_signs_tokens or settings.sql_auth_method == "iam"
     if lowered.startswith("role ") and lowered.endswith("does not exist"):
         return ConfigError(f"{where}: user {user} does not exist: check TEMPORAL_SQL_USER")
     if "password authentication failed" in lowered or "access denied" in lowered:
@@ -159,7 +175,7 @@ def statement_failure(error: psycopg.Error, settings: Settings, database: str, d
 
 
 def _user_and_server(settings: Settings) -> tuple[str, str]:
-    return settings.sql_user or "(default user)", f"{settings.sql_host}:{settings.sql_port}"
+    return login_user(settings) or "(default user)", f"{settings.sql_host}:{settings.sql_port}"
 
 
 TLS_NOT_OFFERED = (

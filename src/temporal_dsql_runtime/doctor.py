@@ -28,8 +28,8 @@ from .doctor_checks import (
     check_tls,
     skipped,
 )
-from .schema.locations import default_schema_dir
-from .schema.plan import Dialect
+from .errors import ConfigError
+from .schema.locations import SchemaTarget, default_schema_dir
 from .settings import Settings
 
 CHECK_NAMES = ("dns", "tcp", "tls", "auth", "query", "schema", "visibility")
@@ -84,13 +84,12 @@ def run_doctor(
     """Run the checks in order, stopping at the first failure; `timeout` bounds each network step (seconds).
 
     `schema_dir` / `visibility_schema_dir` are the versioned schema directories whose newest version the
-    server needs; by default those under /etc/temporal/schema for the persistence dialect (the schema check
+    server needs; by default those under TEMPORAL_SCHEMA_ROOT for each store's plugin (the schema check
     still requires a version row when the directory is absent, and reports the version it found).
     """
-    dialect: Dialect = "dsql" if settings.uses_dsql else "postgres"
     dirs = (
-        schema_dir or default_schema_dir(dialect, "temporal", settings.schema_root),
-        visibility_schema_dir or default_schema_dir(dialect, "visibility", settings.schema_root),
+        schema_dir or _plugin_schema_dir(settings, "temporal"),
+        visibility_schema_dir or _plugin_schema_dir(settings.visibility_sql(), "visibility"),
     )
     checks: list[Check] = []
     with closing(_checks(settings, dirs, timeout)) as running:
@@ -102,6 +101,14 @@ def run_doctor(
     reason = f"not run: {checks[-1].name} failed" if checks and checks[-1].status == "fail" else "not run"
     checks += [skipped(name, reason) for name in CHECK_NAMES if name not in done]
     return Report(tuple(checks))
+
+
+def _plugin_schema_dir(settings: Settings, target: SchemaTarget) -> Path:
+    """The plugin's schema directory, or (for a plugin without one) a path that does not exist."""
+    try:
+        return default_schema_dir(settings.sql_plugin_name, target, settings.schema_root)
+    except ConfigError:
+        return settings.schema_root / "none" / target
 
 
 def wait_until_healthy(

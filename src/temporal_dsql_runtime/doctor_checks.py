@@ -24,6 +24,7 @@ from .connect import (
     TLS_NOT_OFFERED,
     DatabaseMissing,
     failure_reason,
+    login_user,
     open_connection,
 )
 from .errors import EX_CONFIG, EX_UNAVAILABLE, ConfigError, UserError
@@ -170,7 +171,8 @@ def check_tls(settings: Settings, address: str, timeout: float) -> Check:
     """Ask for TLS as libpq does, then shake hands and verify the certificate as configured."""
     if not settings.sql_tls_enabled:
         return skipped("tls", "TLS is off (TEMPORAL_SQL_TLS_ENABLED=false)")
-    name = settings.sql_server_name or settings.sql_host or address
+    server_name = None if settings.plugin_signs_tokens else settings.sql_server_name
+    name = server_name or settings.sql_host or address
     try:
         context = client_tls_context(settings)
     except (OSError, ssl.SSLError) as error:
@@ -226,7 +228,8 @@ def check_tls(settings: Settings, address: str, timeout: float) -> Check:
 
 def client_tls_context(settings: Settings) -> ssl.SSLContext:
     """The TLS client context libpq's settings amount to (see `connect.tls_options`)."""
-    context = ssl.create_default_context(cafile=str(settings.sql_ca_file) if settings.sql_ca_file else None)
+    trusted = settings.sql_ca_file or settings.ssl_cert_file
+    context = ssl.create_default_context(cafile=str(trusted) if trusted else None)
     if not settings.sql_tls_enable_host_verification:
         context.check_hostname = False
         if settings.sql_ca_file is None:
@@ -240,6 +243,8 @@ def _describe_tls(tls: ssl.SSLSocket, settings: Settings) -> str:
     trust = (
         f"verified against TEMPORAL_SQL_CA_FILE ({settings.sql_ca_file})"
         if settings.sql_ca_file
+        else f"verified against SSL_CERT_FILE ({settings.ssl_cert_file})"
+        if settings.ssl_cert_file and tls.context.verify_mode != ssl.CERT_NONE
         else "verified against the system CA store"
         if tls.context.verify_mode != ssl.CERT_NONE
         else "not verified (host verification off, no CA file)"
@@ -274,14 +279,19 @@ def _certificate_diagnosis(settings: Settings, error: ssl.SSLCertVerificationErr
 
 def check_auth(settings: Settings, timeout: float) -> tuple[Check, psycopg.Connection | None]:
     """Log in as configured; the open connection feeds the query and schema checks."""
-    method = "an IAM token" if settings.sql_auth_method in ("iam", "plugin") else "a password"
+    method = (
+        "a DbConnectAdmin token, as the dsql plugin does"
+        if settings.plugin_signs_tokens
+        else "an IAM token"
+        if settings.sql_auth_method == "iam"
+        else "a password"
+    )
+    user = login_user(settings)
     try:
         conn = open_connection(settings, connect_timeout=timeout)
     except UserError as error:
-        return from_error("auth", f"login as {settings.sql_user} with {method} failed", error), None
-    return passed(
-        "auth", f"logged in as {settings.sql_user} to database {settings.sql_database} with {method}"
-    ), conn
+        return from_error("auth", f"login as {user} with {method} failed", error), None
+    return passed("auth", f"logged in as {user} to database {settings.sql_database} with {method}"), conn
 
 
 def check_query(conn: psycopg.Connection) -> Check:
@@ -326,6 +336,14 @@ def check_schema(
         expected = latest_version(schema_dir)
     except ConfigError as error:
         return from_error(name, f"cannot read {schema_dir}", error)
+    if version_key(current) > version_key(expected):
+        return failed(
+            name,
+            f"database {database} is at version {current}, newer than the newest in {schema_dir} ({expected})",
+            "that directory is not the schema this database has: check --schema-dir (or TEMPORAL_SCHEMA_ROOT) "
+            "and TEMPORAL_SQL_PLUGIN_NAME",
+            EX_CONFIG,
+        )
     if version_key(current) < version_key(expected):
         return failed(
             name,
@@ -338,10 +356,11 @@ def check_schema(
 
 
 def check_sql_visibility(settings: Settings, schema_dir: Path, timeout: float) -> Check:
-    """For the `sql` visibility store: log in to the visibility database and compare its schema version."""
+    """For the `sql` visibility store: log in to the visibility database (on its own server when it has one)
+    and compare its schema version."""
     database = settings.visibility_database or ""
     try:
-        conn = open_connection(settings, database=database, connect_timeout=timeout)
+        conn = open_connection(settings.visibility_sql(), database=database, connect_timeout=timeout)
     except DatabaseMissing:
         return failed(
             "visibility",

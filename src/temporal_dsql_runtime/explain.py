@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .loading import settings_from
 from .render import REDACTED
-from .settings import SECRET_FIELDS, Settings, settings_from, variable_of
+from .settings import SECRET_FIELDS, Settings, variable_of
 from .sources import Collected
 
 

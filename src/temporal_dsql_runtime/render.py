@@ -35,6 +35,8 @@ class Credentials:
     sql_password: str | None = None
     sql_password_command: PasswordCommand | None = None
     opensearch_password: str | None = None
+    visibility_sql_password: str | None = None
+    """The password of a separate sql visibility server (TEMPORAL_VISIBILITY_SQL_HOST)."""
 
     def redacted(self) -> Credentials:
         """The same shape with every secret value replaced by the marker."""
@@ -42,7 +44,14 @@ class Credentials:
             sql_password=REDACTED if self.sql_password is not None else None,
             sql_password_command=self.sql_password_command,
             opensearch_password=REDACTED if self.opensearch_password is not None else None,
+            visibility_sql_password=REDACTED if self.visibility_sql_password is not None else None,
         )
+
+    def for_visibility(self, settings: Settings) -> Credentials:
+        """What the sql visibility store logs in with: its own password on its own server, else the same."""
+        if settings.visibility_sql_host is None:
+            return self
+        return Credentials(sql_password=self.visibility_sql_password)
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,9 @@ def _connect_attributes(settings: Settings) -> dict[str, str]:
         attributes = {"cache": "private", "journal_mode": "wal", "synchronous": "2", "setup": "true"}
     elif settings.sql_connection_timeout is not None:
         attributes["connect_timeout"] = str(max(1, math.ceil(settings.sql_connection_timeout.seconds)))
+    cluster_option = settings.dsql_cluster_option()
+    if cluster_option is not None:
+        attributes["options"] = cluster_option
     return attributes | settings.sql_connect_attributes
 
 
@@ -123,8 +135,7 @@ def _pool_size(settings: Settings, service: str, idle: bool) -> int:
     return settings.max_idle_conns(service) if idle else settings.max_conns(service)
 
 
-def _sql_store(settings: Settings, request: RenderRequest, database: str) -> dict[str, Any]:
-    credentials = request.credentials
+def _sql_store(settings: Settings, request: RenderRequest, credentials: Credentials) -> dict[str, Any]:
     tls = None
     if settings.sql_tls_enabled and settings.sql_plugin_name != "sqlite":
         tls = {
@@ -137,7 +148,7 @@ def _sql_store(settings: Settings, request: RenderRequest, database: str) -> dic
     command = credentials.sql_password_command
     return {
         "plugin_name": settings.sql_plugin_name,
-        "database": database,
+        "database": settings.sql_database or "",
         "connect_addr": (
             "localhost" if settings.sql_host is None else join_host_port(settings.sql_host, settings.sql_port)
         ),
@@ -188,8 +199,10 @@ def template_values(settings: Settings, request: RenderRequest) -> dict[str, Any
     return {
         "log_level": settings.log_level,
         "history_shards": settings.history_shards,
-        "default_store": _sql_store(settings, request, settings.sql_database or ""),
-        "visibility_store": _sql_store(settings, request, settings.visibility_database or ""),
+        "default_store": _sql_store(settings, request, request.credentials),
+        "visibility_store": _sql_store(
+            settings.visibility_sql(), request, request.credentials.for_visibility(settings)
+        ),
         "search": _search_store(settings, request),
         "broadcast_address": request.broadcast_address,
         "pprof_port": settings.pprof_port,

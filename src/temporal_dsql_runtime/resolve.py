@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from pydantic import SecretStr
+
 from .credential_command import password_command_for
 from .render import REDACTED, Credentials
 from .settings import Settings
@@ -18,15 +22,20 @@ def resolve_credentials(settings: Settings, *, mint_tokens: bool = True) -> Cred
         if settings.opensearch_auth == "basic" and settings.opensearch_password is not None
         else None
     )
+    secrets = Credentials(
+        opensearch_password=opensearch_password,
+        visibility_sql_password=_secret(settings.visibility_sql_password),
+    )
     method, delivery = settings.sql_auth_method, settings.sql_password_delivery
     if settings.sql_plugin_name == "sqlite" or method == "plugin":
-        return Credentials(opensearch_password=opensearch_password)
+        return secrets
     if delivery == "command":
-        return Credentials(
-            sql_password_command=password_command_for(settings), opensearch_password=opensearch_password
-        )
+        return replace(secrets, sql_password_command=password_command_for(settings))
     if method == "iam":
         token = token_for_settings(settings) if mint_tokens else REDACTED
-        return Credentials(sql_password=token, opensearch_password=opensearch_password)
-    password = settings.sql_password.get_secret_value() if settings.sql_password is not None else None
-    return Credentials(sql_password=password, opensearch_password=opensearch_password)
+        return replace(secrets, sql_password=token)
+    return replace(secrets, sql_password=_secret(settings.sql_password))
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

@@ -16,9 +16,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .durations import DURATION_HELP, Duration, GoDuration
-from .errors import ConfigError
 from .hostports import join_host_port
-from .sources import Collected, collect
 
 ServiceName = Literal["frontend", "history", "matching", "worker"]
 SERVICES: tuple[ServiceName, ...] = ("frontend", "history", "matching", "worker")
@@ -44,13 +42,23 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
 DSQL_HOST = re.compile(
     r"^(?P<cluster>[a-z0-9]+)\.dsql(?:-[a-z0-9]+)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.on\.aws$"
 )
+"""A DSQL cluster endpoint, public (`.dsql.`) or a PrivateLink private DNS name (`.dsql-<service id>.`)."""
+DSQL_VPC_ENDPOINT_HOST = re.compile(
+    r"^(?:[a-z0-9-]+\.)+dsql-[a-z0-9]+\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.vpce\.amazonaws\.com$"
+)
+"""A DSQL PrivateLink connection endpoint's own DNS name: it names no cluster (AWS: `amzn-cluster-id`)."""
+DYNAMODB_TABLE = r"^[A-Za-z0-9_.-]{3,255}$"
+DynamoDBTable = Annotated[str, Field(pattern=DYNAMODB_TABLE)]
+"""A DynamoDB table name (the fork's distributed limiter and lease tables live in DynamoDB)."""
+TOKEN_DURATION_RANGE = (15.0, 900.0)
+"""The fork's `DSQL_TOKEN_DURATION` bounds (15s to 15m); outside them it silently uses 15m."""
 AWS_HOST_REGION = re.compile(r"\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?:es|aoss)\.amazonaws\.com$")
 HOST_PORT = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
 SURROGATES = re.compile("[\ud800-\udfff]")
 """How Python shows environment bytes that are not UTF-8; Go's YAML parser refuses them."""
 DNS_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 INDEX_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,254}$")
-SECRET_FIELDS = ("sql_password", "opensearch_password")
+SECRET_FIELDS = ("sql_password", "opensearch_password", "visibility_sql_password")
 
 
 def env_name(field_name: str) -> str:
@@ -59,9 +67,15 @@ def env_name(field_name: str) -> str:
 
 
 def dsql_region(host: str | None) -> str | None:
-    """The AWS region written into a DSQL endpoint host name, if the host is one."""
-    match = DSQL_HOST.match(host or "")
+    """The AWS region written into a DSQL host name (a cluster or PrivateLink endpoint), if the host is one."""
+    match = DSQL_HOST.match(host or "") or DSQL_VPC_ENDPOINT_HOST.match(host or "")
     return match.group("region") if match else None
+
+
+def dsql_cluster_id(host: str | None) -> str | None:
+    """The cluster id written into a DSQL cluster endpoint (public or private DNS), if the host is one."""
+    match = DSQL_HOST.match(host or "")
+    return match.group("cluster") if match else None
 
 
 def is_host(value: str) -> bool:
@@ -181,6 +195,31 @@ class Settings(BaseSettings):
     visibility_database: str | None = Field(
         None, description="Visibility database for the sql store. Default: temporal_visibility."
     )
+    visibility_sql_plugin_name: PluginName | None = Field(
+        None,
+        description="SQL plugin of the sql visibility store. Default: postgres12 beside dsql (DSQL cannot hold "
+        "visibility), else TEMPORAL_SQL_PLUGIN_NAME.",
+    )
+    visibility_sql_host: str | None = Field(
+        None,
+        description="Host of a separate visibility database server (needed beside dsql). Unset: the "
+        "persistence server, with its user, password and TLS.",
+    )
+    visibility_sql_port: Port = Field(5432, description="Port of the separate visibility database server.")
+    visibility_sql_user: str | None = Field(None, description="User on the separate visibility server.")
+    visibility_sql_password: SecretStr | None = Field(
+        None, description="Password on the separate visibility server (or use the _FILE form)."
+    )
+    visibility_sql_password_file: Path | None = Field(
+        None, description="File holding the separate visibility server's password."
+    )
+    visibility_sql_tls_enabled: bool = Field(False, description="Use TLS to the separate visibility server.")
+    visibility_sql_ca_file: Path | None = Field(
+        None, description="CA bundle that signs the separate visibility server's certificate."
+    )
+    visibility_sql_tls_enable_host_verification: bool = Field(
+        True, description="Verify the separate visibility server's host name."
+    )
     opensearch_endpoint: str | None = Field(None, description="OpenSearch URL, e.g. https://host:443.")
     opensearch_version: Literal["v7", "v8"] = Field("v7", description="Elasticsearch API version spoken.")
     opensearch_index: str = Field("temporal_visibility_v1", description="Visibility index name.")
@@ -276,9 +315,22 @@ class Settings(BaseSettings):
         1.0, gt=0, le=30, description="Seconds each address source may take."
     )
 
+    ssl_cert_file: Path | None = Field(
+        None,
+        alias="SSL_CERT_FILE",
+        description="CA bundle used as the system trust store (OpenSSL and Go read it: the doctor, the "
+        "schema tool and the fork's plugin trust it when TEMPORAL_SQL_CA_FILE is unset).",
+    )
+
     # --- the dsql plugin's own knobs (exported to the server's environment) ------------------------
+    dsql_cluster_endpoint: str | None = Field(
+        None,
+        alias="CLUSTER_ENDPOINT",
+        description="DSQL cluster endpoint IAM tokens are signed for. Default: TEMPORAL_SQL_HOST; set "
+        "<cluster-id>.dsql.<region>.on.aws when TEMPORAL_SQL_HOST is a PrivateLink endpoint's own DNS name.",
+    )
     dsql_token_duration: Duration | None = Field(
-        None, alias="DSQL_TOKEN_DURATION", description="Plugin token TTL."
+        None, alias="DSQL_TOKEN_DURATION", description="Plugin token TTL, 15s to 15m (the fork's bounds)."
     )
     dsql_connection_rate_limit: int | None = Field(
         None, ge=1, le=100, alias="DSQL_CONNECTION_RATE_LIMIT", description="New connections/s per process."
@@ -325,7 +377,7 @@ class Settings(BaseSettings):
     dsql_distributed_rate_limiter_enabled: bool | None = Field(
         None, alias="DSQL_DISTRIBUTED_RATE_LIMITER_ENABLED", description="Share the rate limit via a table."
     )
-    dsql_distributed_rate_limiter_table: Identifier | None = Field(
+    dsql_distributed_rate_limiter_table: DynamoDBTable | None = Field(
         None, alias="DSQL_DISTRIBUTED_RATE_LIMITER_TABLE", description="Table of the shared rate limiter."
     )
     dsql_distributed_rate_limiter_limit: int | None = Field(
@@ -337,7 +389,7 @@ class Settings(BaseSettings):
     dsql_distributed_conn_lease_enabled: bool | None = Field(
         None, alias="DSQL_DISTRIBUTED_CONN_LEASE_ENABLED", description="Lease connections via a table."
     )
-    dsql_distributed_conn_lease_table: Identifier | None = Field(
+    dsql_distributed_conn_lease_table: DynamoDBTable | None = Field(
         None, alias="DSQL_DISTRIBUTED_CONN_LEASE_TABLE", description="Table of connection leases."
     )
     dsql_distributed_conn_limit: int | None = Field(
@@ -399,11 +451,26 @@ class Settings(BaseSettings):
                 raise ValueError("expected host:port with a port from 1 to 65535")
         return value
 
-    @field_validator("sql_host", "sql_server_name", "elasticsearch_host")
+    @field_validator("sql_host", "sql_server_name", "elasticsearch_host", "visibility_sql_host")
     @classmethod
     def _check_host(cls, value: str | None) -> str | None:
         if value is not None and not is_host(value):
             raise ValueError("expected a DNS name (labels of 1-63 letters, digits, - or _) or an IP address")
+        return value
+
+    @field_validator("dsql_cluster_endpoint")
+    @classmethod
+    def _check_cluster_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not DSQL_HOST.match(value):
+            raise ValueError("expected a DSQL cluster endpoint, <cluster-id>.dsql.<region>.on.aws")
+        return value
+
+    @field_validator("dsql_token_duration")
+    @classmethod
+    def _check_token_duration(cls, value: GoDuration | None) -> GoDuration | None:
+        low, high = TOKEN_DURATION_RANGE
+        if value is not None and not low <= value.seconds <= high:
+            raise ValueError("accepts a Go duration from 15s to 15m (outside it the fork silently uses 15m)")
         return value
 
     @field_validator("bind_on_ip", "broadcast_address", "pod_ip")
@@ -438,7 +505,11 @@ class Settings(BaseSettings):
         if self.visibility_store is None:
             self.visibility_store = "sqlite" if sqlite else "opensearch" if dsql else "sql"
         if self.visibility_database is None:
-            self.visibility_database = self.sql_database if (dsql or sqlite) else "temporal_visibility"
+            shared = sqlite or (dsql and self.visibility_sql_host is None)
+            self.visibility_database = self.sql_database if shared else "temporal_visibility"
+        if self.visibility_sql_plugin_name is None:
+            dsql_plugin = self.sql_plugin_name == "dsql" and self.visibility_sql_host is not None
+            self.visibility_sql_plugin_name = "postgres12" if dsql_plugin else self.sql_plugin_name
         self._adopt_legacy_elasticsearch()
         if self.opensearch_auth is None:
             self.opensearch_auth = (
@@ -479,6 +550,53 @@ class Settings(BaseSettings):
         """Whether persistence is on Aurora DSQL (the dsql plugin, or a PostgreSQL plugin pointed at DSQL)."""
         return self.sql_plugin_name == "dsql" or dsql_region(self.sql_host) is not None
 
+    @property
+    def token_host(self) -> str | None:
+        """The host IAM tokens are signed for: CLUSTER_ENDPOINT when set, else the host dialled."""
+        return self.dsql_cluster_endpoint or self.sql_host
+
+    @property
+    def via_vpc_endpoint_name(self) -> bool:
+        """Whether the host dialled is a DSQL PrivateLink endpoint's own DNS name (no cluster in it)."""
+        return DSQL_VPC_ENDPOINT_HOST.match(self.sql_host or "") is not None
+
+    def dsql_cluster_option(self) -> str | None:
+        """`-c amzn-cluster-id=<id>` for libpq's `options`, which names the cluster on a PrivateLink
+        endpoint's own DNS name (AWS: the host name names it everywhere else)."""
+        cluster = dsql_cluster_id(self.token_host)
+        return f"-c amzn-cluster-id={cluster}" if self.via_vpc_endpoint_name and cluster else None
+
+    @property
+    def plugin_signs_tokens(self) -> bool:
+        """Whether the fork's dsql plugin connects by itself: as admin, with its own DbConnectAdmin token."""
+        return self.sql_plugin_name == "dsql"
+
+    def visibility_sql(self) -> Settings:
+        """The settings that reach the sql visibility database: its own server when
+        TEMPORAL_VISIBILITY_SQL_HOST is set, else the persistence server's."""
+        update: dict[str, Any] = {"sql_database": self.visibility_database}
+        if self.visibility_sql_host is not None:
+            update |= {
+                "sql_plugin_name": self.visibility_sql_plugin_name,
+                "sql_host": self.visibility_sql_host,
+                "sql_port": self.visibility_sql_port,
+                "sql_user": self.visibility_sql_user,
+                "sql_password": self.visibility_sql_password,
+                "sql_password_file": self.visibility_sql_password_file,
+                "sql_auth_method": "password",
+                "sql_password_delivery": "static",
+                "sql_region": None,
+                "sql_tls_enabled": self.visibility_sql_tls_enabled,
+                "sql_ca_file": self.visibility_sql_ca_file,
+                "sql_cert_file": None,
+                "sql_key_file": None,
+                "sql_server_name": None,
+                "sql_tls_enable_host_verification": self.visibility_sql_tls_enable_host_verification,
+                "sql_connect_attributes": {},
+                "dsql_cluster_endpoint": None,
+            }
+        return self.model_copy(update=update)
+
     def max_conns(self, service: str) -> int:
         """The pool size a service's datastores get."""
         override: int | None = getattr(self, f"{service}_sql_max_conns")
@@ -509,10 +627,12 @@ class Settings(BaseSettings):
     def dsql_plugin_environment(self) -> dict[str, str]:
         """The variables the fork's dsql plugin reads from the process environment."""
         exported: dict[str, str] = {}
-        if self.sql_host:
-            exported["CLUSTER_ENDPOINT"] = self.sql_host
+        if self.token_host:
+            exported["CLUSTER_ENDPOINT"] = self.token_host
         if self.sql_region:
             exported["REGION"] = self.sql_region
+            if self.dsql_distributed_conn_lease_enabled:
+                exported["AWS_REGION"] = self.sql_region  # the fork's lease reads AWS_REGION, not REGION
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
             if (
@@ -549,31 +669,6 @@ def present(environment: Mapping[str, str]) -> dict[str, str]:
     """The part of an environment that the settings model reads."""
     names = accepted_variables()
     return {key: value for key, value in environment.items() if key in names}
-
-
-def load_settings(environment: Mapping[str, str], env_file: Path | None = None) -> Settings:
-    """Validate the settings an environment describes; every problem found is raised together."""
-    return settings_from(collect(environment, env_file))
-
-
-def settings_from(collected: Collected) -> Settings:
-    """Validate collected values: field checks first, then the cross-setting rules."""
-    from . import rules
-
-    values: dict[str, Any] = present(collected.values)
-    undecodable = [name for name, value in values.items() if SURROGATES.search(value)]
-    if undecodable:
-        raise ConfigError(
-            *(f"{name}: holds bytes that are not UTF-8; accepts UTF-8 text" for name in undecodable)
-        )
-    try:
-        settings = Settings(**values)
-    except ValidationError as error:
-        raise ConfigError(*describe_errors(error)) from None
-    problems = rules.problems(settings)
-    if problems:
-        raise ConfigError(*problems)
-    return settings
 
 
 def describe_errors(error: ValidationError) -> list[str]:

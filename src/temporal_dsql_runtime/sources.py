@@ -11,7 +11,11 @@ from dotenv import dotenv_values
 from .errors import ConfigError
 from .secret_files import read_secret_file
 
-SECRET_VARIABLES = ("TEMPORAL_SQL_PASSWORD", "TEMPORAL_OPENSEARCH_PASSWORD")
+SECRET_VARIABLES = (
+    "TEMPORAL_SQL_PASSWORD",
+    "TEMPORAL_OPENSEARCH_PASSWORD",
+    "TEMPORAL_VISIBILITY_SQL_PASSWORD",
+)
 """Variables that hold a secret and may instead name a file with `<NAME>_FILE`."""
 
 

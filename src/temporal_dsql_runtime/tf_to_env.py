@@ -1,9 +1,16 @@
 """Terraform outputs (`terraform output -json` of terraform/) to a .env with the runtime's setting names.
 
-The DSQL host is the cluster's public endpoint, or with the VPC endpoint choice the interface endpoint's
-Regional DNS name; TLS then verifies against the cluster's public name (TEMPORAL_SQL_SERVER_NAME), the
-name its certificate carries. Visibility goes to the OpenSearch domain with SigV4 and the Elasticsearch
-v7 API, which OpenSearch 1.x and 2.x speak.
+The DSQL host is the cluster's public endpoint, or one of the two ways AWS documents for its PrivateLink
+connection endpoint ("Managing and connecting to Amazon Aurora DSQL clusters using AWS PrivateLink"):
+- `private-dns`: `<cluster-id>.<service id>.<region>.on.aws` (the service id is the last part of the
+  endpoint service name, e.g. `dsql-fnh4`), resolved by the endpoint's private DNS; the token is signed
+  for that name and `verify-full` works, as on the public endpoint.
+- `vpc`: the interface endpoint's own Regional DNS name, which works without private DNS (e.g. from a
+  peered network); AWS then signs the token for the cluster's public endpoint (CLUSTER_ENDPOINT), names the
+  cluster with the `amzn-cluster-id` connection option, and does not support `verify-full` (TLS stays on
+  with host verification off).
+Visibility goes to the OpenSearch domain with SigV4 and the Elasticsearch v7 API, which OpenSearch 1.x and
+2.x speak.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ class Endpoint(StrEnum):
 
     PUBLIC = "public"
     VPC = "vpc"
+    PRIVATE_DNS = "private-dns"
 
 
 OUTPUTS_READ: dict[Endpoint, tuple[str, ...]] = {
@@ -35,6 +43,12 @@ OUTPUTS_READ: dict[Endpoint, tuple[str, ...]] = {
         "region",
         "dsql_public_endpoint",
         "dsql_vpc_endpoint_dns_entries",
+        "opensearch_domain_endpoint",
+    ),
+    Endpoint.PRIVATE_DNS: (
+        "region",
+        "dsql_public_endpoint",
+        "dsql_vpc_endpoint_service_name",
         "opensearch_domain_endpoint",
     ),
 }
@@ -171,7 +185,9 @@ def settings_from_outputs(outputs: Mapping[str, Any], endpoint: Endpoint) -> dic
     }
     if endpoint is Endpoint.VPC:
         sql["sql_host"] = _vpc_endpoint_host(outputs["dsql_vpc_endpoint_dns_entries"], public_host)
-        sql["sql_server_name"] = public_host
+        sql["sql_tls_enable_host_verification"] = "false"
+    if endpoint is Endpoint.PRIVATE_DNS:
+        sql["sql_host"] = _private_dns_host(outputs["dsql_vpc_endpoint_service_name"], public_host, region)
     visibility = {
         "visibility_store": "opensearch",
         "opensearch_endpoint": _opensearch_url(outputs["opensearch_domain_endpoint"]),
@@ -180,7 +196,23 @@ def settings_from_outputs(outputs: Mapping[str, Any], endpoint: Endpoint) -> dic
         "opensearch_auth": "aws-sigv4",
         "opensearch_region": region,
     }
-    return {env_name(field): value for field, value in (sql | visibility).items()} | {"AWS_REGION": region}
+    written = {env_name(field): value for field, value in (sql | visibility).items()} | {"AWS_REGION": region}
+    if endpoint is Endpoint.VPC:
+        written["CLUSTER_ENDPOINT"] = public_host
+    return written
+
+
+def _private_dns_host(service_name: Any, public_host: str, region: str) -> str:
+    """`<cluster-id>.<service id>.<region>.on.aws`, from `com.amazonaws.<region>.<service id>`."""
+    name = "dsql_vpc_endpoint_service_name"
+    prefix = f"com.amazonaws.{region}."
+    text = service_name if isinstance(service_name, str) else ""
+    service_id = text.removeprefix(prefix)
+    if not text.startswith(prefix) or not re.fullmatch(r"dsql-[a-z0-9]+", service_id):
+        raise ConfigError(
+            f"terraform output {name}: {service_name!r} is not com.amazonaws.{region}.dsql-<id>"
+        )
+    return f"{public_host.split('.', 1)[0]}.{service_id}.{region}.on.aws"
 
 
 def env_value(name: str, value: str) -> str:

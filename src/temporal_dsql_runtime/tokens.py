@@ -24,6 +24,8 @@ NO_CREDENTIALS = (
 )
 RDS_TOKEN_LIFETIME = 900
 """Seconds an RDS IAM token is valid; fixed by AWS."""
+PLUGIN_TOKEN_LIFETIME = 900
+"""Seconds the fork's dsql plugin signs its tokens for by default (DSQL_TOKEN_DURATION, at most 15m)."""
 
 
 @dataclass(frozen=True)
@@ -70,17 +72,24 @@ def mint_rds_token_with_expiry(
 
 
 def token_for_settings(settings: Settings) -> str:
-    """A fresh token for the configured database: DSQL for a DSQL endpoint, RDS IAM otherwise."""
+    """A fresh token for the configured database: DSQL for a DSQL endpoint, RDS IAM otherwise; with the
+    fork's dsql plugin always `DbConnectAdmin` for `admin`, the only user the plugin connects as."""
     host, region, user = iam_target(settings)
+    if settings.plugin_signs_tokens:
+        lifetime = settings.sql_iam_token_ttl if settings.sql_auth_method == "iam" else PLUGIN_TOKEN_LIFETIME
+        return mint_dsql_token(host, region, "admin", lifetime)
     if settings.uses_dsql:
         return mint_dsql_token(host, region, user, settings.sql_iam_token_ttl)
     return mint_rds_token(host, settings.sql_port, region, user)
 
 
 def iam_target(settings: Settings) -> tuple[str, str, str]:
-    """The host, region and user an IAM token is signed for; a one-line error names any that is missing."""
+    """The host, region and user an IAM token is signed for; a one-line error names any that is missing.
+
+    The host is CLUSTER_ENDPOINT when set (a PrivateLink endpoint's own DNS name is dialled, but AWS signs
+    tokens for the cluster endpoint), else the host dialled."""
     return (
-        _required(settings.sql_host, "TEMPORAL_SQL_HOST", "a host name"),
+        _required(settings.token_host, "TEMPORAL_SQL_HOST", "a host name"),
         _required(settings.sql_region, "TEMPORAL_SQL_REGION", "an AWS region such as eu-west-1"),
         _required(settings.sql_user, "TEMPORAL_SQL_USER", "a database user"),
     )

@@ -11,7 +11,7 @@ import click
 from ..cli_support import env_file_option, process_environment, reports_user_errors
 from ..doctor import DEFAULT_CHECK_TIMEOUT, Report, run_doctor, wait_until_healthy
 from ..durations import parse_go_duration
-from ..settings import load_settings
+from ..loading import load_settings
 
 WAIT_PROBLEM = "expected a finite number of seconds, 0 or more, or a Go duration such as 30s or 2m"
 

@@ -9,7 +9,7 @@ import click
 from ..cli_support import env_file_option, process_environment, reports_user_errors
 from ..errors import UnavailableError
 from ..healthcheck import check_services
-from ..settings import load_settings
+from ..loading import load_settings
 
 
 @click.command()

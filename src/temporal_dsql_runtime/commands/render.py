@@ -10,9 +10,10 @@ from ..addresses import discover_broadcast_address
 from ..cli_support import env_file_option, process_environment, reports_user_errors
 from ..explain import explain_lines
 from ..launcher import write_private_file
+from ..loading import settings_from, warnings
 from ..render import RenderRequest, render_config
 from ..resolve import resolve_credentials
-from ..settings import SERVICES, load_settings
+from ..settings import SERVICES
 from ..sources import collect
 
 
@@ -39,7 +40,10 @@ def render(
     if explain:
         click.echo("\n".join(explain_lines(collect(environment, env_file))))
         return
-    settings = load_settings(environment, env_file)
+    collected = collect(environment, env_file)
+    settings = settings_from(collected)
+    for warning in warnings(collected, settings):
+        click.echo(f"warning: {warning}", err=True)
     if check:
         click.echo("settings are valid", err=True)
         return

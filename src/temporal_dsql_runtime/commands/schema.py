@@ -9,10 +9,11 @@ from typing import Any, cast
 import click
 
 from ..cli_support import env_file_option, process_environment, reports_user_errors
+from ..loading import load_settings
 from ..schema.locations import TARGETS, SchemaTarget
 from ..schema.plan import DIALECTS, Dialect, describe
 from ..schema.tasks import Target, plan_changes, resolve_target, schema_status, setup_schema, update_schema
-from ..settings import Settings, load_settings
+from ..settings import Settings
 
 
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,7 +23,8 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--schema-dir",
             type=click.Path(path_type=Path, file_okay=False),
             help="Versioned schema directory (vX.Y/manifest.json + SQL). "
-            "Default: /etc/temporal/schema/<postgresql/v12|dsql>/<target>/versioned.",
+            "Default: by the target's plugin under TEMPORAL_SCHEMA_ROOT: postgresql/v12/<target>/versioned, "
+            "or dsql/temporal/versioned for dsql.",
         ),
         click.option(
             "--dialect",
@@ -57,7 +59,7 @@ def _target(
         schema_dir=schema_dir,
         dialect=cast(Dialect | None, dialect),
     )
-    return settings, chosen
+    return (settings.visibility_sql() if target == "visibility" else settings), chosen
 
 
 @click.group()

@@ -9,7 +9,9 @@ import click
 from ..cli_support import env_file_option, process_environment, reports_user_errors
 from ..launch_log import StepLog
 from ..launcher import exec_server, prepare_launch
-from ..settings import SERVICES, load_settings
+from ..loading import settings_from, unknown_names
+from ..settings import SERVICES
+from ..sources import collect
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -26,8 +28,11 @@ from ..settings import SERVICES, load_settings
 def start(services: tuple[str, ...], env_file: Path | None, server_args: tuple[str, ...]) -> None:
     """Render this process's config and exec temporal-server (arguments after -- go to the server)."""
     environment = process_environment()
-    settings = load_settings(environment, env_file)
+    collected = collect(environment, env_file)
+    settings = settings_from(collected)
     log = StepLog(settings.launcher_log_format)
+    for warning in unknown_names(collected.values):
+        log("settings", warning, level="warn")
     chosen = services or settings.services
     log("settings", f"loaded; persistence {settings.sql_plugin_name}, visibility {settings.visibility_store}")
     plan = prepare_launch(settings, environment, chosen, server_args, log)

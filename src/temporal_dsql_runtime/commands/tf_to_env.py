@@ -30,7 +30,9 @@ from ..cli_support import reports_user_errors
     type=click.Choice([choice.value for choice in outputs_to_env.Endpoint]),
     default=outputs_to_env.Endpoint.PUBLIC.value,
     show_default=True,
-    help="DSQL endpoint: the cluster's public one, or the interface VPC endpoint (over the Client VPN).",
+    help="DSQL endpoint: the cluster's public one; vpc: the interface endpoint's own DNS name (no private DNS "
+    "needed; cluster named by amzn-cluster-id); private-dns: <cluster-id>.<service id>.<region>.on.aws "
+    "(needs the endpoint's private DNS).",
 )
 @click.option(
     "--output",

@@ -1,11 +1,11 @@
-"""Where a versioned schema directory is looked for when `--schema-dir` is not given."""
+"""Where a versioned schema directory is looked for when `--schema-dir` is not given: by plugin, not dialect."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from .plan import Dialect
+from ..errors import ConfigError
 
 SchemaTarget = Literal["temporal", "visibility"]
 TARGETS: tuple[SchemaTarget, ...] = ("temporal", "visibility")
@@ -13,15 +13,23 @@ TARGETS: tuple[SchemaTarget, ...] = ("temporal", "visibility")
 SCHEMA_ROOT = Path("/etc/temporal/schema")
 """Where Temporal's admin-tools image keeps the server's `schema/` tree (and where our image copies it)."""
 
-RELATIVE_DIRS: dict[tuple[Dialect, SchemaTarget], str] = {
-    ("postgres", "temporal"): "postgresql/v12/temporal/versioned",
-    ("postgres", "visibility"): "postgresql/v12/visibility/versioned",
+RELATIVE_DIRS: dict[tuple[str, SchemaTarget], str] = {
+    ("postgres12", "temporal"): "postgresql/v12/temporal/versioned",
+    ("postgres12", "visibility"): "postgresql/v12/visibility/versioned",
+    ("postgres12_pgx", "temporal"): "postgresql/v12/temporal/versioned",
+    ("postgres12_pgx", "visibility"): "postgresql/v12/visibility/versioned",
     ("dsql", "temporal"): "dsql/temporal/versioned",
-    ("dsql", "visibility"): "dsql/visibility/versioned",
 }
-"""The layout of upstream's `schema/` tree, and of the DSQL fork's `schema/dsql/...`."""
+"""The schema each plugin's server reads: upstream's `schema/postgresql/v12/...` for the PostgreSQL plugins,
+the DSQL fork's `schema/dsql/temporal/...` for `dsql` (which has no visibility schema: visibility cannot
+live in DSQL). The dialect only decides how statements run, never which files."""
 
 
-def default_schema_dir(dialect: Dialect, target: SchemaTarget, root: Path = SCHEMA_ROOT) -> Path:
-    """The versioned schema directory for a dialect and target under a `schema/` tree."""
-    return root / RELATIVE_DIRS[(dialect, target)]
+def default_schema_dir(plugin: str, target: SchemaTarget, root: Path = SCHEMA_ROOT) -> Path:
+    """The versioned schema directory a plugin's server expects for a target, under a `schema/` tree."""
+    relative = RELATIVE_DIRS.get((plugin, target))
+    if relative is None:
+        raise ConfigError(
+            f"--target {target}: plugin {plugin} has no {target} schema to manage; give --schema-dir"
+        )
+    return root / relative

@@ -53,11 +53,17 @@ def resolve_target(
     schema_dir: Path | None = None,
     dialect: Dialect | None = None,
 ) -> Target:
-    """Fill in the database, dialect and schema directory from the settings where not given."""
-    chosen_dialect: Dialect = dialect or ("dsql" if settings.uses_dsql else "postgres")
-    configured = settings.sql_database if target == "temporal" else settings.visibility_database
-    chosen_database = database or configured or MAINTENANCE_DATABASE
-    if target == "visibility" and chosen_database == settings.sql_database:
+    """Fill in the database, dialect and schema directory from the settings where not given.
+
+    The schema directory follows the plugin of the target's store (the schema its server reads), never the
+    dialect: `--dialect postgres` on a dsql store still applies the fork's DSQL schema, without ASYNC.
+    The visibility target is on `Settings.visibility_sql()`: its own server and plugin when it has them.
+    """
+    store = settings.visibility_sql() if target == "visibility" else settings
+    chosen_dialect: Dialect = dialect or ("dsql" if store.uses_dsql else "postgres")
+    chosen_database = database or store.sql_database or MAINTENANCE_DATABASE
+    shares_server = settings.visibility_sql_host is None
+    if target == "visibility" and shares_server and chosen_database == settings.sql_database:
         raise ConfigError(
             f"--target visibility: database {chosen_database} holds the temporal schema and both would "
             "share one schema_version row; give the visibility schema its own database "
@@ -65,7 +71,7 @@ def resolve_target(
         )
     return Target(
         chosen_database,
-        schema_dir or default_schema_dir(chosen_dialect, target, settings.schema_root),
+        schema_dir or default_schema_dir(store.sql_plugin_name, target, settings.schema_root),
         chosen_dialect,
     )
 
@@ -74,7 +80,7 @@ def schema_status(settings: Settings, target: Target) -> Status:
     """The database's version and the newest in the schema directory."""
     latest = latest_version(target.schema_dir)
     with open_connection(settings, database=target.database) as conn:
-        return Status(target.database, _read_version(settings, conn, target.database), latest)
+        return Status(target.database, _read_version(settings, conn, target), latest)
 
 
 def plan_changes(
@@ -116,7 +122,7 @@ def setup_schema(
         _create_database(settings, target.database)
         conn = open_connection(settings, database=target.database)
     with conn:
-        current = _read_version(settings, conn, target.database)
+        current = _read_version(settings, conn, target)
         plan = setup_plan(target.schema_dir, target.dialect, target.database, current, to_version)
         return _run(None if dry_run else conn, plan, echo=echo, retry=retry)
 
@@ -133,7 +139,7 @@ def update_schema(
     """Apply every version newer than the database's; the database must have been set up."""
     version_directories(target.schema_dir)
     with open_connection(settings, database=target.database) as conn:
-        current = _read_version(settings, conn, target.database)
+        current = _read_version(settings, conn, target)
         if current is None:
             raise ConfigError(
                 f"database {target.database} has no schema_version row: "
@@ -165,15 +171,25 @@ def _current_version(settings: Settings, target: Target) -> str | None:
             raise
         return None
     with conn:
-        return _read_version(settings, conn, target.database)
+        return _read_version(settings, conn, target)
 
 
-def _read_version(settings: Settings, conn: psycopg.Connection, database: str) -> str | None:
-    """The database's version; a failed query (a missing privilege, a lost connection) is a one-line error."""
+def _read_version(settings: Settings, conn: psycopg.Connection, target: Target) -> str | None:
+    """The database's version; a failed query (a missing privilege, a lost connection) or a version newer
+    than the schema directory knows (another plugin's schema, or the wrong directory) is a one-line error."""
+    database = target.database
     try:
-        return bookkeeping.read_version(conn, database)
+        current = bookkeeping.read_version(conn, database)
     except psycopg.Error as error:
         raise statement_failure(error, settings, database, f"reading schema_version in {database}") from None
+    latest = latest_version(target.schema_dir)
+    if current is not None and version_key(current) > version_key(latest):
+        raise ConfigError(
+            f"database {database} is at version {current}, newer than the newest in {target.schema_dir} "
+            f"({latest}): that directory is not the schema this database has; check --schema-dir and "
+            "TEMPORAL_SQL_PLUGIN_NAME"
+        )
+    return current
 
 
 def _create_database(settings: Settings, database: str) -> None:
