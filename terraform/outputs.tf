@@ -32,7 +32,7 @@ output "dsql_cluster_arn" {
 }
 
 output "dsql_public_endpoint" {
-  description = "Public PostgreSQL host name of the DSQL cluster (<identifier>.dsql.<region>.on.aws); also the TLS server name."
+  description = "Public PostgreSQL host name of the DSQL cluster (<identifier>.dsql.<region>.on.aws); the host DSQL tokens are signed for."
   value       = local.dsql_public_endpoint
 }
 

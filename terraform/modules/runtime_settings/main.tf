@@ -16,7 +16,7 @@ variable "region" {
 
 variable "dsql_public_endpoint" {
   type        = string
-  description = "Public host name of the DSQL cluster (the root output `dsql_public_endpoint`): the TLS server name."
+  description = "Public host name of the DSQL cluster (the root output `dsql_public_endpoint`): the host the DSQL token is signed for."
 }
 
 variable "dsql_vpc_endpoint_dns_entries" {
@@ -61,9 +61,9 @@ variable "dsql_cluster_connection_limit" {
 }
 
 locals {
-  # Mirrors the runtime's rule (src/temporal_dsql_runtime/rules.py, `_connection_budget`): every replica of
-  # every role opens pools_per_process pools of that role's pool size; one pool per process with
-  # OpenSearch visibility (2 with SQL visibility, which this stack does not use).
+  # Mirrors the runtime's rule (src/temporal_dsql_runtime/rules.py): each role in a process has one
+  # persistence pool of the largest size any of its roles asks for; visibility (OpenSearch here) never counts.
+  # Every task here runs a single role, so one pool per process.
   pools_per_process = 1
 
   dsql_connections = {
@@ -72,25 +72,27 @@ locals {
   dsql_connections_total = sum(values(local.dsql_connections))
 
   # The names and values `tf-to-env --endpoint vpc` writes (src/temporal_dsql_runtime/tf_to_env.py): the
-  # interface endpoint's Regional name (a leading "*." becomes the cluster id), TLS checked against the
-  # cluster's public name, plugin auth as admin, OpenSearch with SigV4 and the Elasticsearch v7 API.
+  # interface endpoint's Regional name (a leading "*." becomes the cluster id) dialled, the token signed for the
+  # cluster's public name (CLUSTER_ENDPOINT), TLS on without host verification (AWS's PrivateLink guide: no
+  # verify-full on the endpoint's own name), plugin auth as admin, OpenSearch with SigV4 and the v7 API.
   from_terraform_outputs = {
-    TEMPORAL_SQL_PLUGIN_NAME     = "dsql"
-    TEMPORAL_SQL_HOST            = lower(replace(var.dsql_vpc_endpoint_dns_entries[0].dns_name, "/^\\*\\./", "${split(".", var.dsql_public_endpoint)[0]}."))
-    TEMPORAL_SQL_PORT            = "5432"
-    TEMPORAL_SQL_DATABASE        = "postgres"
-    TEMPORAL_SQL_USER            = "admin"
-    TEMPORAL_SQL_AUTH_METHOD     = "plugin"
-    TEMPORAL_SQL_REGION          = var.region
-    TEMPORAL_SQL_TLS_ENABLED     = "true"
-    TEMPORAL_SQL_SERVER_NAME     = lower(var.dsql_public_endpoint)
-    TEMPORAL_VISIBILITY_STORE    = "opensearch"
-    TEMPORAL_OPENSEARCH_ENDPOINT = trimsuffix(var.opensearch_domain_endpoint, "/")
-    TEMPORAL_OPENSEARCH_VERSION  = "v7"
-    TEMPORAL_OPENSEARCH_INDEX    = "temporal_visibility_v1"
-    TEMPORAL_OPENSEARCH_AUTH     = "aws-sigv4"
-    TEMPORAL_OPENSEARCH_REGION   = var.region
-    AWS_REGION                   = var.region
+    TEMPORAL_SQL_PLUGIN_NAME                  = "dsql"
+    TEMPORAL_SQL_HOST                         = lower(replace(var.dsql_vpc_endpoint_dns_entries[0].dns_name, "/^\\*\\./", "${split(".", var.dsql_public_endpoint)[0]}."))
+    TEMPORAL_SQL_PORT                         = "5432"
+    TEMPORAL_SQL_DATABASE                     = "postgres"
+    TEMPORAL_SQL_USER                         = "admin"
+    TEMPORAL_SQL_AUTH_METHOD                  = "plugin"
+    TEMPORAL_SQL_REGION                       = var.region
+    TEMPORAL_SQL_TLS_ENABLED                  = "true"
+    TEMPORAL_SQL_TLS_ENABLE_HOST_VERIFICATION = "false"
+    CLUSTER_ENDPOINT                          = lower(var.dsql_public_endpoint)
+    TEMPORAL_VISIBILITY_STORE                 = "opensearch"
+    TEMPORAL_OPENSEARCH_ENDPOINT              = trimsuffix(var.opensearch_domain_endpoint, "/")
+    TEMPORAL_OPENSEARCH_VERSION               = "v7"
+    TEMPORAL_OPENSEARCH_INDEX                 = "temporal_visibility_v1"
+    TEMPORAL_OPENSEARCH_AUTH                  = "aws-sigv4"
+    TEMPORAL_OPENSEARCH_REGION                = var.region
+    AWS_REGION                                = var.region
   }
 
   # What every task adds: the cluster's shape, so the launcher checks the same connection budget at start.
