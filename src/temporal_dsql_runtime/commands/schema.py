@@ -1,4 +1,8 @@
-"""`temporal-dsql-runtime schema`: set up, update, inspect and plan a versioned SQL schema."""
+"""`temporal-dsql-runtime schema`: set up, update, inspect and plan a versioned SQL schema.
+
+With `--target visibility` and an OpenSearch/Elasticsearch visibility store, the same commands work on the
+visibility index instead (`schema.search`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,13 @@ import click
 from ..cli_support import env_file_option, process_environment, reports_user_errors
 from ..schema.locations import TARGETS, SchemaTarget
 from ..schema.plan import DIALECTS, Dialect, describe
+from ..schema.search import (
+    describe_search_plan,
+    load_schema,
+    plan_search_schema,
+    run_search_schema,
+    search_schema_dir,
+)
 from ..schema.tasks import Target, plan_changes, resolve_target, schema_status, setup_schema, update_schema
 from ..settings import Settings, load_settings
 
@@ -22,7 +33,9 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--schema-dir",
             type=click.Path(path_type=Path, file_okay=False),
             help="Versioned schema directory (vX.Y/manifest.json + SQL). "
-            "Default: /etc/temporal/schema/<postgresql/v12|dsql>/<target>/versioned.",
+            "Default: /etc/temporal/schema/<postgresql/v12|dsql>/<target>/versioned; for an OpenSearch "
+            "visibility store, the directory holding versioned/vN/index_template_v7.json "
+            "(default: <TEMPORAL_SCHEMA_ROOT>/elasticsearch/visibility).",
         ),
         click.option(
             "--dialect",
@@ -43,6 +56,22 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _search_settings(
+    env_file: Path | None, target: str, dialect: str | None, database: str | None
+) -> Settings | None:
+    """The settings when `target` is an OpenSearch/Elasticsearch visibility index, else None."""
+    settings = load_settings(process_environment(), env_file)
+    if target != "visibility" or settings.visibility_store not in ("opensearch", "elasticsearch"):
+        return None
+    for option, value in (("--dialect", dialect), ("--database", database)):
+        if value is not None:
+            raise click.UsageError(
+                f"{option}: not used for visibility store {settings.visibility_store} "
+                "(the index is TEMPORAL_OPENSEARCH_INDEX)"
+            )
+    return settings
 
 
 def _target(
@@ -87,6 +116,17 @@ def _changing_command(name: str, run: SchemaTask, summary: str) -> click.Command
         to_version: str | None,
         dry_run: bool,
     ) -> None:
+        search = _search_settings(env_file, target, dialect, database)
+        if search is not None:
+            run_search_schema(
+                search,
+                schema_dir,
+                create_index=name == "setup",
+                to_version=to_version,
+                dry_run=dry_run,
+                echo=click.echo,
+            )
+            return
         settings, chosen = _target(env_file, schema_dir, dialect, target, database)
         run(settings, chosen, to_version=to_version, dry_run=dry_run, echo=click.echo)
 
@@ -106,6 +146,15 @@ def version(
     schema_dir: Path | None, dialect: str | None, target: str, database: str | None, env_file: Path | None
 ) -> None:
     """Print the database's schema version and the newest available; exit 1 when behind."""
+    search = _search_settings(env_file, target, dialect, database)
+    if search is not None:
+        plan = plan_search_schema(
+            search, load_schema(search_schema_dir(search, schema_dir)), create_index=True
+        )
+        click.echo(describe_search_plan(plan)[0])
+        if not plan.is_empty:
+            raise SystemExit(1)
+        return
     settings, chosen = _target(env_file, schema_dir, dialect, target, database)
     status = schema_status(settings, chosen)
     click.echo(f"database {status.database}: version {status.current or 'none'}, newest {status.latest}")
@@ -131,6 +180,16 @@ def plan(
     from_version: str | None,
 ) -> None:
     """Print the transactions `setup` would run, in order, without running them."""
+    search = _search_settings(env_file, target, dialect, database)
+    if search is not None:
+        if from_version is not None:
+            raise click.UsageError(
+                "--from-version: not used for an OpenSearch visibility index (it is read live)"
+            )
+        schema = load_schema(search_schema_dir(search, schema_dir), to_version)
+        for line in describe_search_plan(plan_search_schema(search, schema, create_index=True)):
+            click.echo(line)
+        return
     settings, chosen = _target(env_file, schema_dir, dialect, target, database)
     for line in describe(plan_changes(settings, chosen, to_version=to_version, from_version=from_version)):
         click.echo(line)
