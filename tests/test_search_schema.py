@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import string
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 from schema_support import invoke, settings_for, write_tls_files
 from support.opensearch import OpenSearchNode
-from support.search_proxy import ProxyRules, recording_proxy
+from support.search_proxy import ProxyRules, recording_proxy, static_aws_keys
 from support.temporal_cluster import SERVER_MODULE
 from temporal_dsql_runtime.doctor_checks import check_http_visibility
 from temporal_dsql_runtime.schema.search import TEMPLATE_NAME
@@ -57,12 +56,6 @@ def index_fields(node: OpenSearchNode, index: str) -> set[str]:
     assert status == 200, body
     assert isinstance(body, dict)
     return set(body[index]["mappings"]["properties"])
-
-
-def static_aws_keys() -> dict[str, str]:
-    """AWS keys made for this run: what botocore (and temporal-server's aws-sdk-default) read."""
-    key_id = "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
-    return {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)}
 
 
 @pytest.fixture

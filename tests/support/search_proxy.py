@@ -13,7 +13,9 @@ import hmac
 import http.client
 import http.server
 import re
+import secrets
 import ssl
+import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +64,12 @@ class ProxyRules:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def static_aws_keys() -> dict[str, str]:
+    """AWS keys made for this run: what botocore (and temporal-server's aws-sdk-default) read."""
+    key_id = "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+    return {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)}
+
+
 def sigv4_valid(rules: ProxyRules, method: str, url: str, headers: dict[str, str], body: bytes) -> bool:
     """Recompute the request's signature from the headers it signed; compare with the one it carries."""
     match = AUTHORIZATION.match(headers.get("authorization", ""))
@@ -84,7 +92,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     rules: ProxyRules
 
     def _handle(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self._body()
         headers = {name.lower(): value for name, value in self.headers.items()}
         authorization = headers.get("authorization", "")
         auth = (
@@ -107,6 +115,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with self.rules.lock:  # recorded before answering: a client that got its answer finds it here
             self.rules.seen.append(SeenRequest(self.command, self.path, auth, accepted, answer[0]))
         self._answer(*answer)
+
+    def _body(self) -> bytes:
+        """The request body, whole: Go's client sends gzip bodies with chunked transfer encoding."""
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return b"".join(chunks)
 
     def _accepted(self, auth: str, headers: dict[str, str], body: bytes) -> bool:
         if auth == "sigv4":

@@ -91,7 +91,10 @@ def _target(
 
 @click.group()
 def schema() -> None:
-    """Versioned SQL schema, kept the way temporal-sql-tool keeps it (either tool can take over)."""
+    """Versioned SQL schema, kept the way temporal-sql-tool keeps it (either tool can take over).
+
+    With --target visibility and an OpenSearch/Elasticsearch visibility store: the index template and index.
+    """
 
 
 SchemaTask = Callable[..., object]
