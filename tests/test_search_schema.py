@@ -7,7 +7,9 @@ recomputed with the static keys the test makes, basic auth is enforced.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 from schema_support import invoke, settings_for, write_tls_files
 from support.opensearch import OpenSearchNode
 from support.search_proxy import ProxyRules, recording_proxy, static_aws_keys
-from support.temporal_cluster import SERVER_MODULE
+from support.temporal_cluster import SERVER_MODULE, tool
 from temporal_dsql_runtime.doctor_checks import check_http_visibility
 from temporal_dsql_runtime.schema.search import TEMPLATE_NAME
 
@@ -56,6 +58,23 @@ def index_fields(node: OpenSearchNode, index: str) -> set[str]:
     assert status == 200, body
     assert isinstance(body, dict)
     return set(body[index]["mappings"]["properties"])
+
+
+def index_definition(node: OpenSearchNode, index: str) -> tuple[object, dict[str, object]]:
+    """Mappings and the settings that describe the index (not its uuid, name, creation date or version)."""
+    status, body = node.request("GET", f"/{index}")
+    assert status == 200 and isinstance(body, dict), body
+    settings = body[index]["settings"]["index"]
+    own = {"uuid", "creation_date", "provided_name", "version"}
+    return body[index]["mappings"], {key: value for key, value in settings.items() if key not in own}
+
+
+def upstream_tool(node: OpenSearchNode, *args: str) -> None:
+    """Run the pinned release's temporal-elasticsearch-tool against the node; fail on a non-zero exit."""
+    environment = {"PATH": os.environ.get("PATH", ""), "ES_SERVER": node.url}
+    command = [str(tool("temporal-elasticsearch-tool")), *args]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture
@@ -97,6 +116,42 @@ def test_setup_creates_template_and_index_and_a_second_run_changes_nothing(
     assert again.output.strip().endswith(f"template {NEWEST}: up to date, nothing to do")
     version = invoke(["schema", "version", "--target", "visibility"], environment)
     assert (version.exit_code, "up to date" in version.output) == (0, True), version.output
+
+
+def test_upstream_tool_and_ours_make_the_same_index_and_take_over_from_each_other(
+    opensearch_node: OpenSearchNode,
+) -> None:
+    theirs, ours = fresh_index(), fresh_index()
+    upstream_tool(opensearch_node, "setup-schema")
+    upstream_tool(opensearch_node, "create-index", "--index", theirs)
+    after_theirs = invoke(
+        ["schema", "setup", "--target", "visibility"], search_environment(opensearch_node.url, theirs)
+    )
+    assert after_theirs.exit_code == 0, after_theirs.output
+    assert ": 1 request(s)\n" in after_theirs.output
+    assert (
+        f"PUT /_template/{TEMPLATE_NAME}: 200 (template {NEWEST}, was version unset)" in after_theirs.output
+    )
+    created = invoke(
+        ["schema", "setup", "--target", "visibility"], search_environment(opensearch_node.url, ours)
+    )
+    assert created.exit_code == 0, created.output
+    assert index_definition(opensearch_node, ours) == index_definition(opensearch_node, theirs)
+
+    upstream_tool(opensearch_node, "update-schema", "--index", ours)
+    assert index_fields(opensearch_node, ours) == template_fields(NEWEST)
+    plan = invoke(["schema", "plan", "--target", "visibility"], search_environment(opensearch_node.url, ours))
+    assert plan.output.splitlines()[1:] == [
+        f"  PUT /_template/{TEMPLATE_NAME}  (template {NEWEST}, was version unset)"
+    ], plan.output
+
+    outside_pattern = f"visibility_{uuid.uuid4().hex[:8]}"
+    upstream_tool(opensearch_node, "create-index", "--index", outside_pattern)
+    assert index_definition(opensearch_node, outside_pattern)[0] == {}
+    ours_outside = f"visibility_{uuid.uuid4().hex[:8]}"
+    environment = search_environment(opensearch_node.url, ours_outside)
+    assert invoke(["schema", "setup", "--target", "visibility"], environment).exit_code == 0
+    assert index_fields(opensearch_node, ours_outside) == template_fields(NEWEST)
 
 
 def test_update_adds_the_fields_a_newer_template_brings(opensearch_node: OpenSearchNode) -> None:
