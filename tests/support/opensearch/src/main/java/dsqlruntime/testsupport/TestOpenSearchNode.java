@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.index.mapper.MapperExtrasPlugin;
-import org.opensearch.index.reindex.ReindexPlugin;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
 import org.opensearch.painless.PainlessPlugin;
@@ -28,8 +27,7 @@ public final class TestOpenSearchNode extends Node {
             Netty4Plugin.class,
             PainlessPlugin.class,
             CommonAnalysisPlugin.class,
-            MapperExtrasPlugin.class,
-            ReindexPlugin.class);
+            MapperExtrasPlugin.class);
 
     private TestOpenSearchNode(Settings settings) {
         super(
