@@ -168,6 +168,7 @@ def test_visibility_queries_and_an_outage_of_the_node(
                 assert await counts_settle(client, expected, VISIBLE_WITHIN) == expected
 
                 opensearch_node.stop()
+                down = time.monotonic()
                 try:
                     code, check = doctor(environment)
                     assert (code, check["status"]) == (69, "fail"), check
@@ -180,12 +181,13 @@ def test_visibility_queries_and_an_outage_of_the_node(
                 finally:
                     opensearch_node.start()
                 back = time.monotonic()
+                outage = back - down
                 after = expected | {"GreetingTier = 'outage' AND ExecutionStatus = 'Completed'": 6}
                 after["WorkflowType = 'GreetingWorkflow'"] = 12
                 after["ExecutionStatus = 'Completed'"] = 11
                 assert await counts_settle(client, after, RECOVERED_WITHIN) == after
                 recovered = time.monotonic() - back
-                print(f"\nvisibility complete {recovered:.1f} s after the node was back")
+                print(f"\nnode down {outage:.1f} s; visibility complete {recovered:.1f} s after it was back")
                 await sleeping[0].terminate()
 
         asyncio.run(scenario())
