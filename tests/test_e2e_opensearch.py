@@ -241,3 +241,4 @@ def test_signed_or_basic_requests_reach_the_node_through_the_proxy(
     paths = {r.path.split("?")[0] for r in seen}
     assert "/_bulk" in paths or any(p.startswith(f"/{index}/_doc/") for p in paths), sorted(paths)
     assert any(p.endswith("/_search") or p.endswith("/_count") for p in paths), sorted(paths)
+    assert any(r.method == "PUT" and r.path == f"/{index}/_mapping" for r in seen), sorted(paths)

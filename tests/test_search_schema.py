@@ -288,3 +288,20 @@ def test_doctor_names_a_wrong_scheme_both_ways(
     where = http_to_https.removeprefix("http://")
     assert (check.status, check.exit_code, check.detail) == ("fail", 78, f"{where} speaks HTTPS, not HTTP")
     assert check.diagnosis == "use https:// in TEMPORAL_OPENSEARCH_ENDPOINT"
+
+
+def test_a_missing_schema_tree_or_unknown_version_is_a_configuration_error(
+    opensearch_node: OpenSearchNode, tmp_path: Path
+) -> None:
+    environment = search_environment(opensearch_node.url, fresh_index())
+    unknown = invoke(["schema", "setup", "--target", "visibility", "--to-version", "v99"], environment)
+    assert unknown.exit_code == 78
+    assert "--to-version: v99 is not a template version in" in unknown.output
+    assert "accepts one of v0, v1, v2" in unknown.output
+    missing = invoke(
+        ["schema", "plan", "--target", "visibility"], environment | {"TEMPORAL_SCHEMA_ROOT": str(tmp_path)}
+    )
+    assert missing.exit_code == 78
+    assert missing.output.startswith(
+        f"error: TEMPORAL_SCHEMA_ROOT: cannot read {tmp_path}/elasticsearch/visibility/versioned"
+    )
