@@ -83,7 +83,11 @@ def node_build() -> tuple[Path, str]:
                 check=True,
                 capture_output=True,
             )
-            staging.rename(target)
+            try:
+                staging.rename(target)
+            except OSError:  # a concurrent run built the same key first: its build serves as well
+                if not (target / "classpath.txt").is_file():
+                    raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     classpath = (target / "classpath.txt").read_text().strip()
