@@ -1,4 +1,4 @@
-"""Shared pytest set-up: a reproducible Hypothesis profile for CI, and the session's OpenSearch node."""
+"""Shared pytest set-up: a reproducible Hypothesis profile for CI, and the session's search nodes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from support.opensearch import OpenSearchNode, running_opensearch
+from support.search_node import ELASTICSEARCH, OPENSEARCH, SearchNode, running_search_node
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
@@ -16,7 +16,14 @@ if os.environ.get("CI"):
 
 
 @pytest.fixture(scope="session")
-def opensearch_node() -> Iterator[OpenSearchNode]:
+def opensearch_node() -> Iterator[SearchNode]:
     """One real OpenSearch node for the whole run (tests give each scenario its own index)."""
-    with running_opensearch() as node:
+    with running_search_node(OPENSEARCH) as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_node() -> Iterator[SearchNode]:
+    """One real Elasticsearch node for the whole run."""
+    with running_search_node(ELASTICSEARCH) as node:
         yield node

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from schema_support import invoke, settings_for, write_tls_files
-from support.opensearch import OpenSearchNode
+from support.search_node import SearchNode
 from support.search_proxy import ProxyRules, recording_proxy, static_aws_keys
 from support.temporal_cluster import SERVER_MODULE, tool
 from temporal_dsql_runtime.doctor_checks import check_http_visibility
@@ -53,14 +53,14 @@ def template_fields(version: str) -> set[str]:
     return set(json.loads(path.read_text())["mappings"]["properties"])
 
 
-def index_fields(node: OpenSearchNode, index: str) -> set[str]:
+def index_fields(node: SearchNode, index: str) -> set[str]:
     status, body = node.request("GET", f"/{index}/_mapping")
     assert status == 200, body
     assert isinstance(body, dict)
     return set(body[index]["mappings"]["properties"])
 
 
-def index_definition(node: OpenSearchNode, index: str) -> tuple[object, dict[str, object]]:
+def index_definition(node: SearchNode, index: str) -> tuple[object, dict[str, object]]:
     """Mappings and the settings that describe the index (not its uuid, name, creation date or version)."""
     status, body = node.request("GET", f"/{index}")
     assert status == 200 and isinstance(body, dict), body
@@ -69,7 +69,7 @@ def index_definition(node: OpenSearchNode, index: str) -> tuple[object, dict[str
     return body[index]["mappings"], {key: value for key, value in settings.items() if key not in own}
 
 
-def upstream_tool(node: OpenSearchNode, *args: str) -> None:
+def upstream_tool(node: SearchNode, *args: str) -> None:
     """Run the pinned release's temporal-elasticsearch-tool against the node; fail on a non-zero exit."""
     environment = {"PATH": os.environ.get("PATH", ""), "ES_SERVER": node.url}
     command = [str(tool("temporal-elasticsearch-tool")), *args]
@@ -88,27 +88,29 @@ def aws_keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return keys
 
 
+@pytest.mark.parametrize("engine", ["opensearch_node", "elasticsearch_node"])
 def test_setup_creates_template_and_index_and_a_second_run_changes_nothing(
-    opensearch_node: OpenSearchNode,
+    engine: str, request: pytest.FixtureRequest
 ) -> None:
+    node: SearchNode = request.getfixturevalue(engine)
     index = fresh_index()
-    environment = search_environment(opensearch_node.url, index)
+    environment = search_environment(node.url, index)
 
     dry = invoke(["schema", "setup", "--target", "visibility", "--dry-run"], environment)
     assert dry.exit_code == 0, dry.output
     assert f"  PUT /{index}  (create index {index} with {len(template_fields(NEWEST))} fields)" in dry.output
-    assert opensearch_node.request("GET", f"/{index}")[0] == 404
+    assert node.request("GET", f"/{index}")[0] == 404
 
     first = invoke(["schema", "setup", "--target", "visibility"], environment)
     assert first.exit_code == 0, first.output
     assert f"visibility index {index}: now at template {NEWEST}" in first.output
-    assert index_fields(opensearch_node, index) == template_fields(NEWEST)
-    _, settings = opensearch_node.request("GET", f"/{index}/_settings?flat_settings=true")
+    assert index_fields(node, index) == template_fields(NEWEST)
+    _, settings = node.request("GET", f"/{index}/_settings?flat_settings=true")
     assert isinstance(settings, dict)
     assert settings[index]["settings"]["index.sort.field"] == ["CloseTime", "StartTime", "RunId"]
-    _, template = opensearch_node.request("GET", f"/_template/{TEMPLATE_NAME}")
+    _, template = node.request("GET", f"/_template/{TEMPLATE_NAME}")
     assert isinstance(template, dict) and template[TEMPLATE_NAME]["version"] == int(NEWEST[1:])
-    _, cluster = opensearch_node.request("GET", "/_cluster/settings?flat_settings=true")
+    _, cluster = node.request("GET", "/_cluster/settings?flat_settings=true")
     assert isinstance(cluster, dict) and cluster["persistent"]["action.auto_create_index"] == "false"
 
     again = invoke(["schema", "setup", "--target", "visibility"], environment)
@@ -119,7 +121,7 @@ def test_setup_creates_template_and_index_and_a_second_run_changes_nothing(
 
 
 def test_upstream_tool_and_ours_make_the_same_index_and_take_over_from_each_other(
-    opensearch_node: OpenSearchNode,
+    opensearch_node: SearchNode,
 ) -> None:
     theirs, ours = fresh_index(), fresh_index()
     upstream_tool(opensearch_node, "setup-schema")
@@ -154,7 +156,7 @@ def test_upstream_tool_and_ours_make_the_same_index_and_take_over_from_each_othe
     assert index_fields(opensearch_node, ours_outside) == template_fields(NEWEST)
 
 
-def test_update_adds_the_fields_a_newer_template_brings(opensearch_node: OpenSearchNode) -> None:
+def test_update_adds_the_fields_a_newer_template_brings(opensearch_node: SearchNode) -> None:
     index = fresh_index()
     environment = search_environment(opensearch_node.url, index)
     missing = invoke(["schema", "update", "--target", "visibility"], environment)
@@ -178,7 +180,7 @@ def test_update_adds_the_fields_a_newer_template_brings(opensearch_node: OpenSea
     assert invoke(["schema", "version", "--target", "visibility"], environment).exit_code == 0
 
 
-def test_a_field_of_another_type_is_a_failed_statement(opensearch_node: OpenSearchNode) -> None:
+def test_a_field_of_another_type_is_a_failed_statement(opensearch_node: SearchNode) -> None:
     index = fresh_index()
     body = {"mappings": {"properties": {"WorkflowType": {"type": "long"}}}}
     assert opensearch_node.request("PUT", f"/{index}", body)[0] == 200
@@ -192,7 +194,7 @@ def test_a_field_of_another_type_is_a_failed_statement(opensearch_node: OpenSear
     )
 
 
-def test_sql_only_options_and_unreachable_endpoint(opensearch_node: OpenSearchNode) -> None:
+def test_sql_only_options_and_unreachable_endpoint(opensearch_node: SearchNode) -> None:
     environment = search_environment(opensearch_node.url, fresh_index())
     usage = invoke(["schema", "setup", "--target", "visibility", "--database", "x"], environment)
     assert usage.exit_code == 2 and "--database: not used for visibility store opensearch" in usage.output
@@ -205,7 +207,7 @@ def test_sql_only_options_and_unreachable_endpoint(opensearch_node: OpenSearchNo
 
 
 def test_setup_through_sigv4_is_signed_and_a_wrong_key_is_refused(
-    opensearch_node: OpenSearchNode, aws_keys: dict[str, str]
+    opensearch_node: SearchNode, aws_keys: dict[str, str]
 ) -> None:
     key_id, secret = aws_keys["AWS_ACCESS_KEY_ID"], aws_keys["AWS_SECRET_ACCESS_KEY"]
     rules = ProxyRules("sigv4", opensearch_node.http_port, key_id=key_id, secret_key=secret, region=REGION)
@@ -232,7 +234,7 @@ def test_setup_through_sigv4_is_signed_and_a_wrong_key_is_refused(
     assert index_fields(opensearch_node, index) == template_fields(NEWEST)
 
 
-def test_basic_auth_is_sent_and_a_wrong_password_is_refused(opensearch_node: OpenSearchNode) -> None:
+def test_basic_auth_is_sent_and_a_wrong_password_is_refused(opensearch_node: SearchNode) -> None:
     password = secrets.token_urlsafe(16)
     rules = ProxyRules("basic", opensearch_node.http_port, user="temporal", password=password)
     index = fresh_index()
@@ -257,7 +259,7 @@ def test_basic_auth_is_sent_and_a_wrong_password_is_refused(opensearch_node: Ope
         assert check.diagnosis is not None and "TEMPORAL_OPENSEARCH_PASSWORD" in check.diagnosis
 
 
-def test_doctor_names_a_missing_index(opensearch_node: OpenSearchNode) -> None:
+def test_doctor_names_a_missing_index(opensearch_node: SearchNode) -> None:
     index = fresh_index()
     check = check_http_visibility(settings_for(search_environment(opensearch_node.url, index)), 5)
     assert (check.status, check.exit_code, check.detail) == ("fail", 78, f"index {index} does not exist")
@@ -273,7 +275,7 @@ def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, P
 
 
 def test_doctor_names_a_wrong_scheme_both_ways(
-    opensearch_node: OpenSearchNode, tls_pair: tuple[Path, Path]
+    opensearch_node: SearchNode, tls_pair: tuple[Path, Path]
 ) -> None:
     index = fresh_index()
     https_to_http = f"https://127.0.0.1:{opensearch_node.http_port}"
@@ -291,7 +293,7 @@ def test_doctor_names_a_wrong_scheme_both_ways(
 
 
 def test_a_missing_schema_tree_or_unknown_version_is_a_configuration_error(
-    opensearch_node: OpenSearchNode, tmp_path: Path
+    opensearch_node: SearchNode, tmp_path: Path
 ) -> None:
     environment = search_environment(opensearch_node.url, fresh_index())
     unknown = invoke(["schema", "setup", "--target", "visibility", "--to-version", "v99"], environment)

@@ -1,5 +1,5 @@
 """End to end: upstream temporal-server through our launcher, persistence on PostgreSQL, visibility on a real
-OpenSearch node (the session's), its index made by `schema setup --target visibility`.
+OpenSearch 2.19.6 node (or Elasticsearch 7.10.2), its index made by `schema setup --target visibility`.
 
 Auth `none` talks to the node directly; `aws-sigv4` (static test keys) and `basic` go through the recording
 proxy, which verifies every signature or password and records what arrived.
@@ -12,7 +12,7 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
-from support.opensearch import OpenSearchNode
 from support.postgres import PostgresServer, running_postgres
+from support.search_node import SearchNode
 from support.search_proxy import ProxyRules, recording_proxy, static_aws_keys
 from support.temporal_cluster import (
     LAUNCHER,
@@ -134,69 +134,105 @@ async def counts_settle(client: Client, expected: dict[str, int], timeout: float
         await asyncio.sleep(0.5)
 
 
-def test_visibility_queries_and_an_outage_of_the_node(
-    postgres: PostgresServer, opensearch_node: OpenSearchNode, tmp_path: Path
-) -> None:
-    index = f"temporal_visibility_v1_{uuid.uuid4().hex[:8]}"
-    environment = cluster_environment(postgres, tmp_path, opensearch_node.url, index)
-    set_up_index(environment)
-    code, check = doctor(environment)
-    assert (code, check["status"]) == (0, "pass"), check
-    with cluster(environment, tmp_path) as running:
+async def greet_and_query(client: Client, task_queue: str) -> tuple[dict[str, int], WorkflowHandle[Any, Any]]:
+    """Five greetings complete and one sleeps; list and count agree on type, status and tier.
+
+    Returns the queries with their counts, and the sleeping workflow.
+    """
+    gold = await start_greetings(client, task_queue, ["ada", "bo", "cy"], "gold")
+    silver = await start_greetings(client, task_queue, ["di", "ed"], "silver")
+    sleeping = await start_greetings(client, task_queue, ["zz"], "silver", delay=600)
+    results = [await handle.result() for handle in gold + silver]
+    assert results == [f"Hello, {n}!" for n in ["ada", "bo", "cy", "di", "ed"]]
+    expected = {
+        "WorkflowType = 'GreetingWorkflow'": 6,
+        "ExecutionStatus = 'Completed'": 5,
+        "ExecutionStatus = 'Running'": 1,
+        "GreetingTier = 'gold'": 3,
+        "GreetingTier = 'silver' AND ExecutionStatus = 'Completed'": 2,
+    }
+    assert await counts_settle(client, expected, VISIBLE_WITHIN) == expected
+    return expected, sleeping[0]
+
+
+Scenario = Callable[[Client, str], Awaitable[None]]
+
+
+def run_on_cluster(environment: Mapping[str, str], workdir: Path, namespace: str, scenario: Scenario) -> None:
+    """All services in one launcher; `scenario(client, task_queue)` runs with the tier registered and a worker
+    polling the task queue; then every process must exit 0 on SIGTERM."""
+    with cluster(environment, workdir) as running:
         running.start(*SERVICES)
 
-        async def scenario() -> None:
-            namespace = "e2e-opensearch"
+        async def main() -> None:
             client = await connect_when_ready(running, namespace)
             await register_tier(client, namespace)
             task_queue = f"tq-{uuid.uuid4().hex[:8]}"
             async with Worker(
                 client, task_queue=task_queue, workflows=[GreetingWorkflow], activities=[compose_greeting]
             ):
-                gold = await start_greetings(client, task_queue, ["ada", "bo", "cy"], "gold")
-                silver = await start_greetings(client, task_queue, ["di", "ed"], "silver")
-                sleeping = await start_greetings(client, task_queue, ["zz"], "silver", delay=600)
-                results = [await handle.result() for handle in gold + silver]
-                assert results == [f"Hello, {n}!" for n in ["ada", "bo", "cy", "di", "ed"]]
-                expected = {
-                    "WorkflowType = 'GreetingWorkflow'": 6,
-                    "ExecutionStatus = 'Completed'": 5,
-                    "ExecutionStatus = 'Running'": 1,
-                    "GreetingTier = 'gold'": 3,
-                    "GreetingTier = 'silver' AND ExecutionStatus = 'Completed'": 2,
-                }
-                assert await counts_settle(client, expected, VISIBLE_WITHIN) == expected
+                await scenario(client, task_queue)
 
-                opensearch_node.stop()
-                down = time.monotonic()
-                try:
-                    code, check = doctor(environment)
-                    assert (code, check["status"]) == (69, "fail"), check
-                    assert check["detail"] == f"127.0.0.1:{opensearch_node.http_port} refused the connection"
-                    during = []
-                    for round_ in range(6):
-                        during += await start_greetings(client, task_queue, [f"outage{round_}"], "outage")
-                        await asyncio.sleep(2)
-                    assert [await h.result() for h in during] == [f"Hello, outage{r}!" for r in range(6)]
-                finally:
-                    opensearch_node.start()
-                back = time.monotonic()
-                outage = back - down
-                after = expected | {"GreetingTier = 'outage' AND ExecutionStatus = 'Completed'": 6}
-                after["WorkflowType = 'GreetingWorkflow'"] = 12
-                after["ExecutionStatus = 'Completed'"] = 11
-                assert await counts_settle(client, after, RECOVERED_WITHIN) == after
-                recovered = time.monotonic() - back
-                print(f"\nnode down {outage:.1f} s; visibility complete {recovered:.1f} s after it was back")
-                await sleeping[0].terminate()
-
-        asyncio.run(scenario())
+        asyncio.run(main())
         assert running.stop_all(timeout=30) == {tuple(SERVICES): 0}, running.logs()
+
+
+def test_visibility_queries_and_an_outage_of_the_node(
+    postgres: PostgresServer, opensearch_node: SearchNode, tmp_path: Path
+) -> None:
+    index = f"temporal_visibility_v1_{uuid.uuid4().hex[:8]}"
+    environment = cluster_environment(postgres, tmp_path, opensearch_node.url, index)
+    set_up_index(environment)
+    code, check = doctor(environment)
+    assert (code, check["status"]) == (0, "pass"), check
+
+    async def scenario(client: Client, task_queue: str) -> None:
+        expected, sleeping = await greet_and_query(client, task_queue)
+        opensearch_node.stop()
+        down = time.monotonic()
+        try:
+            code, check = doctor(environment)
+            assert (code, check["status"]) == (69, "fail"), check
+            assert check["detail"] == f"127.0.0.1:{opensearch_node.http_port} refused the connection"
+            during = []
+            for round_ in range(6):
+                during += await start_greetings(client, task_queue, [f"outage{round_}"], "outage")
+                await asyncio.sleep(2)
+            assert [await h.result() for h in during] == [f"Hello, outage{r}!" for r in range(6)]
+        finally:
+            opensearch_node.start()
+        back = time.monotonic()
+        after = expected | {"GreetingTier = 'outage' AND ExecutionStatus = 'Completed'": 6}
+        after["WorkflowType = 'GreetingWorkflow'"] = 12
+        after["ExecutionStatus = 'Completed'"] = 11
+        assert await counts_settle(client, after, RECOVERED_WITHIN) == after
+        recovered = time.monotonic() - back
+        print(f"\nnode down {back - down:.1f} s; visibility complete {recovered:.1f} s after it was back")
+        await sleeping.terminate()
+
+    run_on_cluster(environment, tmp_path, "e2e-opensearch", scenario)
+
+
+def test_elasticsearch_7_serves_the_same_queries(
+    postgres: PostgresServer, elasticsearch_node: SearchNode, tmp_path: Path
+) -> None:
+    index = f"temporal_visibility_v1_{uuid.uuid4().hex[:8]}"
+    environment = cluster_environment(
+        postgres, tmp_path, elasticsearch_node.url, index, TEMPORAL_VISIBILITY_STORE="elasticsearch"
+    )
+    set_up_index(environment)
+    assert doctor(environment)[0] == 0
+
+    async def scenario(client: Client, task_queue: str) -> None:
+        _, sleeping = await greet_and_query(client, task_queue)
+        await sleeping.terminate()
+
+    run_on_cluster(environment, tmp_path, "e2e-elasticsearch", scenario)
 
 
 @pytest.mark.parametrize("auth", ["aws-sigv4", "basic"])
 def test_signed_or_basic_requests_reach_the_node_through_the_proxy(
-    postgres: PostgresServer, opensearch_node: OpenSearchNode, tmp_path: Path, auth: str
+    postgres: PostgresServer, opensearch_node: SearchNode, tmp_path: Path, auth: str
 ) -> None:
     keys = static_aws_keys()
     password = uuid.uuid4().hex
@@ -213,28 +249,19 @@ def test_signed_or_basic_requests_reach_the_node_through_the_proxy(
         rules = ProxyRules("basic", opensearch_node.http_port, user="temporal", password=password)
         extra = {"TEMPORAL_OPENSEARCH_USER": "temporal", "TEMPORAL_OPENSEARCH_PASSWORD": password}
     index = f"temporal_visibility_v1_{uuid.uuid4().hex[:8]}"
+
+    async def scenario(client: Client, task_queue: str) -> None:
+        handles = await start_greetings(client, task_queue, ["one", "two"], auth)
+        assert [await h.result() for h in handles] == ["Hello, one!", "Hello, two!"]
+        expected = {f"GreetingTier = '{auth}' AND ExecutionStatus = 'Completed'": 2}
+        assert await counts_settle(client, expected, VISIBLE_WITHIN) == expected
+
     with recording_proxy(rules) as proxy:
         environment = cluster_environment(
             postgres, tmp_path, proxy.url, index, TEMPORAL_OPENSEARCH_AUTH=auth, **extra
         )
         set_up_index(environment)
-        with cluster(environment, tmp_path) as running:
-            running.start(*SERVICES)
-
-            async def scenario() -> None:
-                client = await connect_when_ready(running, f"e2e-{auth}")
-                await register_tier(client, f"e2e-{auth}")
-                task_queue = f"tq-{uuid.uuid4().hex[:8]}"
-                async with Worker(
-                    client, task_queue=task_queue, workflows=[GreetingWorkflow], activities=[compose_greeting]
-                ):
-                    handles = await start_greetings(client, task_queue, ["one", "two"], auth)
-                    assert [await h.result() for h in handles] == ["Hello, one!", "Hello, two!"]
-                expected = {f"GreetingTier = '{auth}' AND ExecutionStatus = 'Completed'": 2}
-                assert await counts_settle(client, expected, VISIBLE_WITHIN) == expected
-
-            asyncio.run(scenario())
-            assert running.stop_all(timeout=30) == {tuple(SERVICES): 0}, running.logs()
+        run_on_cluster(environment, tmp_path, f"e2e-{auth}", scenario)
     seen = proxy.seen()
     kind = "sigv4" if auth == "aws-sigv4" else "basic"
     assert {(r.auth, r.accepted) for r in seen} == {(kind, True)}, [r for r in seen if not r.accepted][:5]

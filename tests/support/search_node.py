@@ -1,7 +1,8 @@
-"""A real single-node OpenSearch for tests: OpenSearch's server jars from Maven Central, run in one JVM.
+"""Real single-node search engines for tests, from their server jars on Maven Central, each run in one JVM.
 
-The jars are resolved once into ~/.m2 by Maven; the small starter class (opensearch/src/...) is compiled
-once per content of its pom and source into a cache directory keyed by their hash.
+OpenSearch 2.19.6 and Elasticsearch 7.10.2: each has a directory here with a pom (the jars, resolved once into
+~/.m2 by Maven) and a small starter class, compiled once per content of pom and source into a cache directory
+keyed by their hash.
 """
 
 from __future__ import annotations
@@ -25,20 +26,44 @@ import pytest
 
 from .ports import free_port
 
-PROJECT = Path(__file__).resolve().parent / "opensearch"
-POM = PROJECT / "pom.xml"
-SOURCE = PROJECT / "src" / "main" / "java" / "dsqlruntime" / "testsupport" / "TestOpenSearchNode.java"
-MAIN_CLASS = "dsqlruntime.testsupport.TestOpenSearchNode"
+HERE = Path(__file__).resolve().parent
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath"
 CACHE_ROOT = Path(os.environ.get("TEMPORAL_TOOLS_CACHE", Path.home() / ".cache" / "temporal-dsql-runtime"))
 JVM_OPTIONS = ("-Xms256m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 START_TIMEOUT = 120.0
-OPENSEARCH_VERSION = "2.19.6"
 
 
-def _build_key() -> str:
+@dataclass(frozen=True)
+class Engine:
+    """One search engine's Maven project: `<directory>/pom.xml` and its starter class."""
+
+    name: str
+    version: str
+    directory: Path
+    main_class: str
+
+    @property
+    def pom(self) -> Path:
+        """The Maven project naming the jars."""
+        return self.directory / "pom.xml"
+
+    @property
+    def source(self) -> Path:
+        """The starter class's source file."""
+        return (self.directory / "src" / "main" / "java" / Path(*self.main_class.split("."))).with_suffix(
+            ".java"
+        )
+
+
+OPENSEARCH = Engine("opensearch", "2.19.6", HERE / "opensearch", "dsqlruntime.testsupport.TestOpenSearchNode")
+ELASTICSEARCH = Engine(
+    "elasticsearch", "7.10.2", HERE / "elasticsearch", "dsqlruntime.testsupport.TestElasticsearchNode"
+)
+
+
+def _build_key(engine: Engine) -> str:
     digest = hashlib.sha256()
-    for path in (POM, SOURCE):
+    for path in (engine.pom, engine.source):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -50,24 +75,32 @@ def _require(tool: str) -> str:
     return found
 
 
-def _resolve_classpath(output: Path) -> None:
+def _resolve_classpath(engine: Engine, output: Path) -> None:
     """Maven writes the dependency classpath; offline first (a warm ~/.m2), online from Central otherwise."""
-    command = [_require("mvn"), "-q", "-B", "-f", str(POM), DEPENDENCY_PLUGIN, f"-Dmdep.outputFile={output}"]
+    command = [
+        _require("mvn"),
+        "-q",
+        "-B",
+        "-f",
+        str(engine.pom),
+        DEPENDENCY_PLUGIN,
+        f"-Dmdep.outputFile={output}",
+    ]
     if subprocess.run([*command, "-o"], capture_output=True).returncode == 0:
         return
     online = subprocess.run(command, capture_output=True, text=True)
     if online.returncode != 0:
-        pytest.fail(f"resolving OpenSearch's jars failed:\n{online.stdout[-3000:]}{online.stderr[-3000:]}")
+        pytest.fail(f"resolving {engine.name}'s jars failed:\n{online.stdout[-3000:]}{online.stderr[-3000:]}")
 
 
-def node_build() -> tuple[Path, str]:
+def node_build(engine: Engine) -> tuple[Path, str]:
     """(classes directory, classpath) of the starter, built now unless this pom and source were built before."""
-    target = CACHE_ROOT / f"opensearch-node-{_build_key()}"
+    target = CACHE_ROOT / f"{engine.name}-node-{_build_key(engine)}"
     if not (target / "classpath.txt").is_file():
         CACHE_ROOT.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".opensearch-node.", dir=CACHE_ROOT))
         try:
-            _resolve_classpath(staging / "classpath.txt")
+            _resolve_classpath(engine, staging / "classpath.txt")
             classpath = (staging / "classpath.txt").read_text().strip()
             subprocess.run(
                 [
@@ -78,7 +111,7 @@ def node_build() -> tuple[Path, str]:
                     classpath,
                     "-d",
                     str(staging / "classes"),
-                    str(SOURCE),
+                    str(engine.source),
                 ],
                 check=True,
                 capture_output=True,
@@ -95,9 +128,10 @@ def node_build() -> tuple[Path, str]:
 
 
 @dataclass
-class OpenSearchNode:
+class SearchNode:
     """A node on 127.0.0.1 whose data survives `stop()` and `start()`."""
 
+    engine: Engine
     home: Path
     http_port: int
     transport_port: int
@@ -112,7 +146,7 @@ class OpenSearchNode:
 
     def start(self) -> None:
         """Start the JVM and wait until the cluster answers green (or yellow: one node holds no replicas)."""
-        classes, classpath = node_build()
+        classes, classpath = node_build(self.engine)
         began = time.monotonic()
         log = (self.home / "node.log").open("ab")
         self.process = subprocess.Popen(
@@ -121,7 +155,7 @@ class OpenSearchNode:
                 *JVM_OPTIONS,
                 "-cp",
                 f"{classes}{os.pathsep}{classpath}",
-                MAIN_CLASS,
+                self.engine.main_class,
                 str(self.home),
                 str(self.http_port),
                 str(self.transport_port),
@@ -164,7 +198,9 @@ class OpenSearchNode:
         while time.monotonic() - began < START_TIMEOUT:
             assert self.process is not None
             if self.process.poll() is not None:
-                pytest.fail(f"OpenSearch node exited {self.process.returncode}:\n{self.log()[-4000:]}")
+                pytest.fail(
+                    f"{self.engine.name} node exited {self.process.returncode}:\n{self.log()[-4000:]}"
+                )
             try:
                 status, health = self.request("GET", "/_cluster/health?wait_for_status=yellow&timeout=5s")
                 if status == 200 and isinstance(health, dict) and health.get("status") in ("green", "yellow"):
@@ -173,14 +209,14 @@ class OpenSearchNode:
                 pass
             time.sleep(0.3)
         self.stop()
-        pytest.fail(f"OpenSearch node not healthy after {START_TIMEOUT}s:\n{self.log()[-4000:]}")
+        pytest.fail(f"{self.engine.name} node not healthy after {START_TIMEOUT}s:\n{self.log()[-4000:]}")
 
 
 @contextmanager
-def running_opensearch() -> Iterator[OpenSearchNode]:
+def running_search_node(engine: Engine) -> Iterator[SearchNode]:
     """A started node in a temp dir, stopped and removed on exit."""
-    home = Path(tempfile.mkdtemp(prefix="tdr-opensearch-"))
-    node = OpenSearchNode(home, free_port(), free_port())
+    home = Path(tempfile.mkdtemp(prefix=f"tdr-{engine.name}-"))
+    node = SearchNode(engine, home, free_port(), free_port())
     try:
         node.start()
         yield node
