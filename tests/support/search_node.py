@@ -39,6 +39,7 @@ class Engine:
 
     name: str
     version: str
+    """The version its pom names, which the started node must report."""
     directory: Path
     main_class: str
 
@@ -166,6 +167,9 @@ class SearchNode:
         log.close()
         self._wait_healthy(began)
         self.started_in.append(time.monotonic() - began)
+        _, about = self.request("GET", "/")
+        running = about.get("version", {}).get("number") if isinstance(about, dict) else None
+        assert running == self.engine.version, f"{self.engine.name} reports version {running}"
 
     def stop(self) -> None:
         """SIGTERM (the node closes its indices cleanly) and wait."""
