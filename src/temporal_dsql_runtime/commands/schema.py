@@ -58,35 +58,35 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _search_settings(
-    env_file: Path | None, target: str, dialect: str | None, database: str | None
-) -> Settings | None:
-    """The settings when `target` is an OpenSearch/Elasticsearch visibility index, else None."""
-    settings = load_settings(process_environment(), env_file)
+def _settings(env_file: Path | None) -> Settings:
+    """The settings from the environment (and the --env-file)."""
+    return load_settings(process_environment(), env_file)
+
+
+def _is_search_index(settings: Settings, target: str, dialect: str | None, database: str | None) -> bool:
+    """Whether `target` is an OpenSearch/Elasticsearch visibility index (where SQL-only options are refused)."""
     if target != "visibility" or settings.visibility_store not in ("opensearch", "elasticsearch"):
-        return None
+        return False
     for option, value in (("--dialect", dialect), ("--database", database)):
         if value is not None:
             raise click.UsageError(
                 f"{option}: not used for visibility store {settings.visibility_store} "
                 "(the index is TEMPORAL_OPENSEARCH_INDEX)"
             )
-    return settings
+    return True
 
 
 def _target(
-    env_file: Path | None, schema_dir: Path | None, dialect: str | None, target: str, database: str | None
-) -> tuple[Settings, Target]:
-    """The settings from the environment, and the database the options choose."""
-    settings = load_settings(process_environment(), env_file)
-    chosen = resolve_target(
+    settings: Settings, schema_dir: Path | None, dialect: str | None, target: str, database: str | None
+) -> Target:
+    """The database the options choose."""
+    return resolve_target(
         settings,
         target=cast(SchemaTarget, target),
         database=database,
         schema_dir=schema_dir,
         dialect=cast(Dialect | None, dialect),
     )
-    return settings, chosen
 
 
 @click.group()
@@ -119,10 +119,10 @@ def _changing_command(name: str, run: SchemaTask, summary: str) -> click.Command
         to_version: str | None,
         dry_run: bool,
     ) -> None:
-        search = _search_settings(env_file, target, dialect, database)
-        if search is not None:
+        settings = _settings(env_file)
+        if _is_search_index(settings, target, dialect, database):
             run_search_schema(
-                search,
+                settings,
                 schema_dir,
                 create_index=name == "setup",
                 to_version=to_version,
@@ -130,7 +130,7 @@ def _changing_command(name: str, run: SchemaTask, summary: str) -> click.Command
                 echo=click.echo,
             )
             return
-        settings, chosen = _target(env_file, schema_dir, dialect, target, database)
+        chosen = _target(settings, schema_dir, dialect, target, database)
         run(settings, chosen, to_version=to_version, dry_run=dry_run, echo=click.echo)
 
     return command
@@ -149,17 +149,15 @@ def version(
     schema_dir: Path | None, dialect: str | None, target: str, database: str | None, env_file: Path | None
 ) -> None:
     """Print the database's schema version and the newest available; exit 1 when behind."""
-    search = _search_settings(env_file, target, dialect, database)
-    if search is not None:
-        plan = plan_search_schema(
-            search, load_schema(search_schema_dir(search, schema_dir)), create_index=True
-        )
+    settings = _settings(env_file)
+    if _is_search_index(settings, target, dialect, database):
+        schema = load_schema(search_schema_dir(settings, schema_dir))
+        plan = plan_search_schema(settings, schema, create_index=True)
         click.echo(describe_search_plan(plan)[0])
         if not plan.is_empty:
             raise SystemExit(1)
         return
-    settings, chosen = _target(env_file, schema_dir, dialect, target, database)
-    status = schema_status(settings, chosen)
+    status = schema_status(settings, _target(settings, schema_dir, dialect, target, database))
     click.echo(f"database {status.database}: version {status.current or 'none'}, newest {status.latest}")
     if not status.up_to_date:
         raise SystemExit(1)
@@ -183,16 +181,16 @@ def plan(
     from_version: str | None,
 ) -> None:
     """Print the transactions `setup` would run, in order, without running them."""
-    search = _search_settings(env_file, target, dialect, database)
-    if search is not None:
+    settings = _settings(env_file)
+    if _is_search_index(settings, target, dialect, database):
         if from_version is not None:
             raise click.UsageError(
                 "--from-version: not used for an OpenSearch visibility index (it is read live)"
             )
-        schema = load_schema(search_schema_dir(search, schema_dir), to_version)
-        for line in describe_search_plan(plan_search_schema(search, schema, create_index=True)):
+        schema = load_schema(search_schema_dir(settings, schema_dir), to_version)
+        for line in describe_search_plan(plan_search_schema(settings, schema, create_index=True)):
             click.echo(line)
         return
-    settings, chosen = _target(env_file, schema_dir, dialect, target, database)
+    chosen = _target(settings, schema_dir, dialect, target, database)
     for line in describe(plan_changes(settings, chosen, to_version=to_version, from_version=from_version)):
         click.echo(line)
