@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the pinned Go tools from Go modules into a machine-wide cache and link them into .tools/bin:
-#   temporal-server and temporal-sql-tool (TEMPORAL_SERVER_VERSION), the Temporal Web UI server (ui-server) and the
-#   `temporal` CLI. Idempotent: a version already built in the cache is only linked.
+#   temporal-server, temporal-sql-tool and temporal-elasticsearch-tool (TEMPORAL_SERVER_VERSION; the tests compare our
+#   schema commands with the last two), the Temporal Web UI server (ui-server) and the `temporal` CLI.
+#   Idempotent: a version already built in the cache is only linked.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +57,9 @@ cli_cache=$cache_root/temporal-cli-$cli_version
 build_tools "temporal-server and temporal-sql-tool $server_version" "$server_cache" \
   "go.temporal.io/server/cmd/server@$server_version=temporal-server" \
   "go.temporal.io/server/cmd/tools/sql@$server_version=temporal-sql-tool"
+es_tool_cache=$cache_root/temporal-elasticsearch-tool-$server_version
+build_tools "temporal-elasticsearch-tool $server_version" "$es_tool_cache" \
+  "go.temporal.io/server/cmd/tools/elasticsearch@$server_version=temporal-elasticsearch-tool"
 build_tools "Temporal Web UI server $ui_server_version" "$ui_cache" \
   "github.com/temporalio/ui-server/v2/cmd/server@$ui_server_version=ui-server"
 build_tools "temporal CLI $cli_version" "$cli_cache" \
@@ -64,6 +68,7 @@ build_tools "temporal CLI $cli_version" "$cli_cache" \
 mkdir -p "$tools_bin"
 ln -sf "$server_cache/temporal-server" "$tools_bin/temporal-server"
 ln -sf "$server_cache/temporal-sql-tool" "$tools_bin/temporal-sql-tool"
+ln -sf "$es_tool_cache/temporal-elasticsearch-tool" "$tools_bin/temporal-elasticsearch-tool"
 ln -sf "$ui_cache/ui-server" "$tools_bin/ui-server"
 ln -sf "$cli_cache/temporal" "$tools_bin/temporal"
 gomodcache=$(go env GOMODCACHE 2>/dev/null || echo "$HOME/go/pkg/mod")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import http.client
 import ipaddress
 import socket
@@ -30,6 +28,7 @@ from .connect import (
 from .errors import EX_CONFIG, EX_UNAVAILABLE, ConfigError, UserError
 from .schema import bookkeeping
 from .schema.manifest import latest_version, version_key
+from .search_client import auth_headers
 from .settings import Settings, dsql_region
 
 CheckStatus = Literal["pass", "fail", "skip"]
@@ -393,7 +392,7 @@ def check_http_visibility(settings: Settings, timeout: float) -> Check:
             EX_CONFIG,
         )
     try:
-        headers = _auth_headers(settings, url)
+        headers = auth_headers(settings, "GET", url)
     except ConfigError as error:
         return from_error("visibility", "cannot sign the request", error)
     request = urllib.request.Request(url, headers=headers, method="GET")
@@ -405,9 +404,11 @@ def check_http_visibility(settings: Settings, timeout: float) -> Check:
     except urllib.error.HTTPError as error:
         status = error.code
     except urllib.error.URLError as error:
-        return _unreachable(settings, where, error.reason)
+        return _scheme_probe(error.reason, parts.scheme, where, timeout) or _unreachable(
+            settings, where, error.reason
+        )
     except (TimeoutError, OSError) as error:
-        return _unreachable(settings, where, error)
+        return _scheme_probe(error, parts.scheme, where, timeout) or _unreachable(settings, where, error)
     except UnicodeError:
         return failed(
             "visibility",
@@ -416,7 +417,7 @@ def check_http_visibility(settings: Settings, timeout: float) -> Check:
             EX_CONFIG,
         )
     except http.client.HTTPException as error:
-        return failed(
+        return _wrong_scheme(parts.scheme, where, timeout) or failed(
             "visibility",
             f"{where} answered, but not in HTTP ({type(error).__name__})",
             "the visibility endpoint is not speaking HTTP: check the scheme and port in "
@@ -426,40 +427,36 @@ def check_http_visibility(settings: Settings, timeout: float) -> Check:
     return _http_outcome(settings, status)
 
 
-def _auth_headers(settings: Settings, url: str) -> dict[str, str]:
-    headers = {"Accept": "application/json"}
-    if settings.opensearch_auth == "basic" and settings.opensearch_password is not None:
-        pair = f"{settings.opensearch_user}:{settings.opensearch_password.get_secret_value()}"
-        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-    elif settings.opensearch_auth == "aws-sigv4":
-        headers |= sigv4_headers(url, settings.opensearch_region or "")
-    return headers
+def _scheme_probe(reason: object, scheme: str, where: str, timeout: float) -> Check | None:
+    """After a TLS failure or a dropped connection (not a refusal or timeout): probe for the other scheme."""
+    tls_failed = isinstance(reason, ssl.SSLError) and not isinstance(reason, ssl.SSLCertVerificationError)
+    if tls_failed or isinstance(reason, ConnectionResetError | ConnectionAbortedError):
+        return _wrong_scheme(scheme, where, timeout)
+    return None
 
 
-def sigv4_headers(url: str, region: str) -> dict[str, str]:
-    """Headers of a SigV4-signed GET: service `aoss` for OpenSearch Serverless, else `es`."""
-    import botocore.session
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    service = "aoss" if ".aoss." in (urlsplit(url).hostname or "") else "es"
-    request = AWSRequest(
-        method="GET", url=url, headers={"X-Amz-Content-SHA256": hashlib.sha256(b"").hexdigest()}
-    )
+def _wrong_scheme(scheme: str, where: str, timeout: float) -> Check | None:
+    """When the request failed: does the endpoint speak the other protocol (plain HTTP vs TLS)?"""
+    host, _, port = where.rpartition(":")
+    other = "http" if scheme == "https" else "https"
     try:
-        credentials = botocore.session.Session().get_credentials()
-        if credentials is None:
-            raise ConfigError(
-                "TEMPORAL_OPENSEARCH_AUTH=aws-sigv4: no AWS credentials found (environment, profile, "
-                "container or instance role) to sign the request"
-            )
-        SigV4Auth(credentials, service, region).add_auth(request)
-    except (BotoCoreError, ClientError) as error:
-        raise ConfigError(
-            f"TEMPORAL_OPENSEARCH_AUTH=aws-sigv4: cannot load AWS credentials to sign the request: {error}"
-        ) from None
-    return {name: str(value) for name, value in request.headers.items()}
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as probe:
+            if other == "http":
+                probe.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+                if not probe.recv(5).startswith(b"HTTP/"):
+                    return None
+            else:
+                context = ssl.create_default_context()
+                context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+                context.wrap_socket(probe, server_hostname=host.strip("[]")).close()
+    except (OSError, ValueError):
+        return None
+    return failed(
+        "visibility",
+        f"{where} speaks {other.upper()}, not {scheme.upper()}",
+        f"use {other}:// in TEMPORAL_OPENSEARCH_ENDPOINT",
+        EX_CONFIG,
+    )
 
 
 def _unreachable(settings: Settings, where: str, reason: object) -> Check:
@@ -508,8 +505,8 @@ def _http_outcome(settings: Settings, status: int) -> Check:
         return failed(
             "visibility",
             f"index {index} does not exist",
-            f"create it (temporal-elasticsearch-tool setup-schema, then create-index --index {index}) "
-            "or fix TEMPORAL_OPENSEARCH_INDEX",
+            SETUP_HINT.format(target=" --target visibility")
+            + " to create it, or fix TEMPORAL_OPENSEARCH_INDEX",
             EX_CONFIG,
         )
     return failed(

@@ -1,4 +1,8 @@
-"""`temporal-dsql-runtime schema`: set up, update, inspect and plan a versioned SQL schema."""
+"""`temporal-dsql-runtime schema`: set up, update, inspect and plan a versioned SQL schema.
+
+With `--target visibility` and an OpenSearch/Elasticsearch visibility store, the same commands work on the
+visibility index instead (`schema.search`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,13 @@ from ..cli_support import env_file_option, process_environment, reports_user_err
 from ..loading import load_settings
 from ..schema.locations import TARGETS, SchemaTarget
 from ..schema.plan import DIALECTS, Dialect, describe
+from ..schema.search import (
+    describe_search_plan,
+    load_schema,
+    plan_search_schema,
+    run_search_schema,
+    search_schema_dir,
+)
 from ..schema.tasks import Target, plan_changes, resolve_target, schema_status, setup_schema, update_schema
 from ..settings import Settings
 
@@ -24,7 +35,8 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(path_type=Path, file_okay=False),
             help="Versioned schema directory (vX.Y/manifest.json + SQL). "
             "Default: by the target's plugin under TEMPORAL_SCHEMA_ROOT: postgresql/v12/<target>/versioned, "
-            "or dsql/temporal/versioned for dsql.",
+            "or dsql/temporal/versioned for dsql; for an OpenSearch visibility store, the directory holding "
+            "versioned/vN/index_template_v7.json (default: <TEMPORAL_SCHEMA_ROOT>/elasticsearch/visibility).",
         ),
         click.option(
             "--dialect",
@@ -47,11 +59,28 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _settings(env_file: Path | None) -> Settings:
+    """The settings from the environment (and the --env-file)."""
+    return load_settings(process_environment(), env_file)
+
+
+def _is_search_index(settings: Settings, target: str, dialect: str | None, database: str | None) -> bool:
+    """Whether `target` is an OpenSearch/Elasticsearch visibility index (where SQL-only options are refused)."""
+    if target != "visibility" or settings.visibility_store not in ("opensearch", "elasticsearch"):
+        return False
+    for option, value in (("--dialect", dialect), ("--database", database)):
+        if value is not None:
+            raise click.UsageError(
+                f"{option}: not used for visibility store {settings.visibility_store} "
+                "(the index is TEMPORAL_OPENSEARCH_INDEX)"
+            )
+    return True
+
+
 def _target(
-    env_file: Path | None, schema_dir: Path | None, dialect: str | None, target: str, database: str | None
+    settings: Settings, schema_dir: Path | None, dialect: str | None, target: str, database: str | None
 ) -> tuple[Settings, Target]:
-    """The settings from the environment, and the database the options choose."""
-    settings = load_settings(process_environment(), env_file)
+    """The settings of the chosen target's database server, and the database the options choose."""
     chosen = resolve_target(
         settings,
         target=cast(SchemaTarget, target),
@@ -64,7 +93,10 @@ def _target(
 
 @click.group()
 def schema() -> None:
-    """Versioned SQL schema, kept the way temporal-sql-tool keeps it (either tool can take over)."""
+    """Versioned SQL schema, kept the way temporal-sql-tool keeps it (either tool can take over).
+
+    With --target visibility and an OpenSearch/Elasticsearch visibility store: the index template and index.
+    """
 
 
 SchemaTask = Callable[..., object]
@@ -89,8 +121,19 @@ def _changing_command(name: str, run: SchemaTask, summary: str) -> click.Command
         to_version: str | None,
         dry_run: bool,
     ) -> None:
-        settings, chosen = _target(env_file, schema_dir, dialect, target, database)
-        run(settings, chosen, to_version=to_version, dry_run=dry_run, echo=click.echo)
+        settings = _settings(env_file)
+        if _is_search_index(settings, target, dialect, database):
+            run_search_schema(
+                settings,
+                schema_dir,
+                create_index=name == "setup",
+                to_version=to_version,
+                dry_run=dry_run,
+                echo=click.echo,
+            )
+            return
+        server_settings, chosen = _target(settings, schema_dir, dialect, target, database)
+        run(server_settings, chosen, to_version=to_version, dry_run=dry_run, echo=click.echo)
 
     return command
 
@@ -108,8 +151,15 @@ def version(
     schema_dir: Path | None, dialect: str | None, target: str, database: str | None, env_file: Path | None
 ) -> None:
     """Print the database's schema version and the newest available; exit 1 when behind."""
-    settings, chosen = _target(env_file, schema_dir, dialect, target, database)
-    status = schema_status(settings, chosen)
+    settings = _settings(env_file)
+    if _is_search_index(settings, target, dialect, database):
+        schema = load_schema(search_schema_dir(settings, schema_dir))
+        plan = plan_search_schema(settings, schema, create_index=True)
+        click.echo(describe_search_plan(plan)[0])
+        if not plan.is_empty:
+            raise SystemExit(1)
+        return
+    status = schema_status(*_target(settings, schema_dir, dialect, target, database))
     click.echo(f"database {status.database}: version {status.current or 'none'}, newest {status.latest}")
     if not status.up_to_date:
         raise SystemExit(1)
@@ -133,6 +183,18 @@ def plan(
     from_version: str | None,
 ) -> None:
     """Print the transactions `setup` would run, in order, without running them."""
-    settings, chosen = _target(env_file, schema_dir, dialect, target, database)
-    for line in describe(plan_changes(settings, chosen, to_version=to_version, from_version=from_version)):
+    settings = _settings(env_file)
+    if _is_search_index(settings, target, dialect, database):
+        if from_version is not None:
+            raise click.UsageError(
+                "--from-version: not used for an OpenSearch visibility index (it is read live)"
+            )
+        schema = load_schema(search_schema_dir(settings, schema_dir), to_version)
+        for line in describe_search_plan(plan_search_schema(settings, schema, create_index=True)):
+            click.echo(line)
+        return
+    server_settings, chosen = _target(settings, schema_dir, dialect, target, database)
+    for line in describe(
+        plan_changes(server_settings, chosen, to_version=to_version, from_version=from_version)
+    ):
         click.echo(line)
