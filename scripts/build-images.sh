@@ -88,7 +88,8 @@ mkdir -p "$context/runtime/wheels"
 cp "$repo_root/docker/trim_botocore.py" "$context/runtime/"
 (
   cd "$repo_root"
-  uv export --frozen --no-dev --no-emit-project --quiet --output-file "$context/runtime/requirements.txt"
+  # To stdout: with --output-file the file's header would name the temporary path, defeating Docker's cache.
+  uv export --frozen --no-dev --no-emit-project --quiet >"$context/runtime/requirements.txt"
   platforms=()
   for glibc in 2_36 2_35 2_34 2_28 2_27 2_26 2_24 2_17 2_12 2_5; do
     platforms+=(--platform "manylinux_${glibc}_$wheel_machine")

@@ -25,6 +25,7 @@ UPSTREAM = REPO_ROOT / ".tools" / "server-module"
 ELF_MACHINES = {"amd64": 62, "arm64": 183}
 """`e_machine` of an ELF header: EM_X86_64 and EM_AARCH64."""
 GO_BUILD_TIMEOUT = 1500
+"""A first cross-compile of temporal-server takes minutes on 2 cores; Go's build cache makes the next seconds."""
 
 
 def run_script(
@@ -82,6 +83,7 @@ def test_a_directory_without_schema_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2 and "needs go.mod, cmd/server and schema/" in result.stderr
 
 
+@pytest.mark.timeout(GO_BUILD_TIMEOUT + 60)
 def test_arm64_cross_compiles_and_prints_the_docker_builds(tmp_path: Path) -> None:
     assert (UPSTREAM / "go.mod").exists(), "run `bash scripts/build-temporal-tools.sh` first"
     result = run_script(
@@ -101,6 +103,7 @@ def test_arm64_cross_compiles_and_prints_the_docker_builds(tmp_path: Path) -> No
     assert runtime[runtime.index("--tag") + 1] == "fork-runtime:arm64"
 
 
+@pytest.mark.timeout(GO_BUILD_TIMEOUT + 600)
 def test_amd64_builds_the_images_from_the_checkout_and_they_run(tmp_path: Path) -> None:
     base = images().base
     tags = {"SERVER_IMAGE": "fork-server:test", "RUNTIME_IMAGE": "fork-runtime:test"}

@@ -20,6 +20,8 @@ from support.docker import REPO_ROOT, Compose, compose_project, docker, images, 
 from support.ports import free_port
 from support.temporal_cluster import run_greeting
 
+pytestmark = pytest.mark.timeout(1800)  # the first test of a session builds the images (minutes when fresh)
+
 COMPOSE_FILE = REPO_ROOT / "docker-compose.local-test.yml"
 STOP_GRACE_SECONDS = 30
 RUNTIME_DIR = "/run/temporal-dsql-runtime"

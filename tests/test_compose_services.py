@@ -29,6 +29,8 @@ from support.temporal_cluster import find_in_visibility, run_greeting
 from support.tls import make_ca, make_server_certificate
 from support.workflows import GreetingWorkflow, compose_greeting
 
+pytestmark = pytest.mark.timeout(1800)  # the first test of a session builds the images (minutes when fresh)
+
 COMPOSE_FILES = [REPO_ROOT / "docker-compose.services.yml", REPO_ROOT / "docker-compose.services-ci.yml"]
 ROLES = ("temporal-history", "temporal-matching", "temporal-frontend", "temporal-worker")
 SECRET_NAMES = ("aws-credentials", "aws-config", "sql-password", "opensearch-password")

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from support.docker import docker, image_size, images
+
+pytestmark = pytest.mark.timeout(1800)  # the first test of a session builds the images (minutes when fresh)
 
 RUNTIME_LAYER_BUDGET_MB = 130.0
 """Measured 124.5 MB (python3 from Debian about 31 MB, venv about 93 MB); the goal is 60 MB (README)."""
