@@ -1,4 +1,5 @@
-"""The image and Compose files, checked without a Docker engine: hadolint, the real Compose parser."""
+"""The image and Compose files, checked statically (hadolint, the real Compose parser); the built images and the
+stacks run for real in tests/test_image.py, test_compose_local.py and test_compose_services.py."""
 
 from __future__ import annotations
 
