@@ -89,6 +89,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compose]:
         project("--profile", "schema", "run", "--rm", "temporal-schema", "setup", timeout=300)
         project("--profile", "schema", "run", "--rm", "temporal-schema", "setup", "--target", "visibility")
         project("up", "--detach")
+        project.variables["UP_AT"] = str(time.monotonic())
         project.variables["SECRET"] = password
         yield project
 
@@ -98,11 +99,11 @@ def frontend(stack: Compose) -> str:
 
 
 def test_every_role_goes_from_starting_to_healthy(stack: Compose) -> None:
-    for role in ROLES:
-        seen = wait_for_health(stack.container(role), timeout=240)
-        assert seen[-1] == "healthy", (role, seen, stack.logs())
-    history = wait_for_health(stack.container("temporal-worker"), timeout=1)
-    assert history == ["healthy"]
+    seen = {role: wait_for_health(stack.container(role), timeout=240) for role in ROLES}
+    elapsed = time.monotonic() - float(stack.variables["UP_AT"])
+    print(f"\nservices stack: four roles healthy {elapsed:.1f} s after `up --detach`")
+    assert seen["temporal-history"] == ["starting", "healthy"], seen
+    assert all(states[-1] == "healthy" for states in seen.values()), seen
     stack("up", "--wait", "--wait-timeout", "120", timeout=180)
 
 
