@@ -89,7 +89,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compose]:
         project("--profile", "schema", "run", "--rm", "temporal-schema", "setup", timeout=300)
         project("--profile", "schema", "run", "--rm", "temporal-schema", "setup", "--target", "visibility")
         project.variables["UP_AT"] = str(time.monotonic())
-        project("up", "--detach")  # returns once the roles others depend on are healthy; the worker is starting
+        project(
+            "up", "--detach"
+        )  # returns once the roles others depend on are healthy; the worker is starting
         project.variables["SECRET"] = password
         yield project
 

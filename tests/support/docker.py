@@ -130,17 +130,20 @@ class Compose:
     project_dir: Path
     variables: dict[str, str] = field(default_factory=dict)
 
-    def __call__(
-        self, *args: str, timeout: float = 300, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """`docker compose -p NAME -f ... ARGS`; fails the test with the project's logs when `check` fails."""
+    def _run(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         command = [DOCKER, "compose", "-p", self.name, "--project-directory", str(self.project_dir)]
         for file in self.files:
             command += ["-f", str(file)]
         environment = {**os.environ, **self.variables}
-        result = subprocess.run(
+        return subprocess.run(
             [*command, *args], capture_output=True, text=True, timeout=timeout, check=False, env=environment
         )
+
+    def __call__(
+        self, *args: str, timeout: float = 300, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """`docker compose -p NAME -f ... ARGS`; fails the test with the project's logs when `check` fails."""
+        result = self._run(*args, timeout=timeout)
         if check:
             assert result.returncode == 0, (
                 f"docker compose {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}\n"
@@ -150,18 +153,7 @@ class Compose:
 
     def logs(self) -> str:
         """The last lines of every container's log."""
-        command = [DOCKER, "compose", "-p", self.name, "--project-directory", str(self.project_dir)]
-        for file in self.files:
-            command += ["-f", str(file)]
-        result = subprocess.run(
-            [*command, "logs", "--no-color", "--tail", "60"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, **self.variables},
-        )
-        return result.stdout[-8000:]
+        return self._run("logs", "--no-color", "--tail", "60", timeout=60).stdout[-8000:]
 
     def container(self, service: str) -> str:
         """The id of the service's container (running or not)."""
