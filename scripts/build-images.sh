@@ -104,8 +104,8 @@ cp "$repo_root/docker/trim_botocore.py" "$context/runtime/"
 if [[ -n $ui_server ]]; then
   mkdir -p "$context/ui/$arch" "$context/ui/config"
   cp "$ui_server" "$context/ui/$arch/ui-server"
-  cp "$ui_config/base.yaml" "$ui_config/docker.yaml" "$context/ui/config/" 2>/dev/null \
-    || cp "$ui_config/docker.yaml" "$context/ui/config/"
+  cp "$ui_config/docker.yaml" "$context/ui/config/"
+  if [[ -f $ui_config/base.yaml ]]; then cp "$ui_config/base.yaml" "$context/ui/config/"; fi
 fi
 
 platform=linux/$arch
