@@ -8,6 +8,7 @@ exit 0 within its grace period; the data survives `down` and `up`.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 import urllib.request
@@ -37,7 +38,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compose]:
         "TEMPORAL_HTTP_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
     }
-    project = Compose("tdr-local-test", [COMPOSE_FILE], tmp_path_factory.mktemp("local-stack"), variables)
+    project = Compose(
+        f"tdr-local-{os.getpid()}", [COMPOSE_FILE], tmp_path_factory.mktemp("local-stack"), variables
+    )
     with compose_project(project):
         started = time.monotonic()
         project("up", "--wait", "--wait-timeout", "180", timeout=240)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import time
 import uuid
@@ -84,7 +85,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compose]:
         "TEMPORAL_HTTP_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
     }
-    project = Compose("tdr-services-test", COMPOSE_FILES, project_dir, variables)
+    project = Compose(f"tdr-services-{os.getpid()}", COMPOSE_FILES, project_dir, variables)
     with compose_project(project):
         project("--profile", "schema", "run", "--rm", "temporal-schema", "setup", timeout=300)
         project("--profile", "schema", "run", "--rm", "temporal-schema", "setup", "--target", "visibility")
