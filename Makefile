@@ -4,12 +4,13 @@ SHELL := bash
 UV ?= uv
 export UV_PYTHON ?= 3.11
 
-.PHONY: help setup tools dev test lint unit e2e bench env-example clean
+.PHONY: help setup tools dev test lint unit e2e bench env-example image clean
 
 help:
 	@echo "make dev    - build what is needed, then run a local Temporal cluster (SQLite) through the launcher"
 	@echo "make test   - lint, type-check and run every test (starts its own PostgreSQL and temporal-servers)"
 	@echo "make bench  - launcher and credential-command benchmarks"
+	@echo "make image  - build the server, runtime and UI images (local Debian base; no registry needed)"
 
 setup:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
@@ -31,6 +32,12 @@ test: setup tools lint
 
 bench: setup tools
 	$(UV) run python bench/run.py --write bench/RESULTS.md
+
+image: setup tools
+	bash scripts/start-docker.sh
+	base=$$(bash scripts/build-base-image.sh) && BASE_IMAGE=$$base bash scripts/build-images.sh \
+	  --server-bin .tools/bin --schema .tools/server-module/schema \
+	  --ui-server .tools/bin/ui-server --ui-config .tools/ui-server-module/config
 
 env-example: setup
 	$(UV) run temporal-dsql-runtime variables --format env > .env.example

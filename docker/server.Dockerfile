@@ -1,42 +1,34 @@
-# syntax=docker/dockerfile:1
+# temporal-dsql-server: a temporal-server built outside Docker, packaged the way Temporal's own current server
+# images are: the build copies prebuilt binaries for the target architecture instead of compiling, so this one
+# file packages upstream temporal-server built from Go modules (`make image`) and the DSQL fork built from a
+# checkout (scripts/build-temporal-dsql.sh, amd64 or arm64). Debian bookworm; binaries in /usr/local/bin;
+# user `temporal` (uid 1000); schema files under /etc/temporal/schema.
 #
-# temporal-dsql: the DSQL fork's temporal-server built from a local checkout, laid out like Temporal's official
-# temporalio/server image (Alpine; binaries in /usr/local/bin; user `temporal`, uid 1000). It is the base of
-# docker/Dockerfile. The build context is the fork's checkout; scripts/build-temporal-dsql.sh runs:
+# Build context (staged by scripts/build-images.sh):
+#   <arch>/temporal-server, <arch>/temporal-sql-tool[, <arch>/temporal-dsql-tool]   (arch: amd64, arm64)
+#   schema/                                                                          (the server's schema tree)
 #
-#   docker buildx build --platform linux/arm64 -f docker/server.Dockerfile -t temporal-dsql:latest ../temporal-dsql
+#   DOCKER_BUILDKIT=1 docker build --platform linux/arm64 -f docker/server.Dockerfile -t temporal-dsql-server CONTEXT
 #
-# Go cross-compiles on the build machine's own platform (no emulation); only the small final stage runs as the
-# target platform. Ships temporal-server, temporal-sql-tool, the fork's DSQL tool when it has one
-# (cmd/tools/dsql), and the schema files under /etc/temporal/schema.
+# BASE_IMAGE defaults to Debian's official slim image at a pinned release; where no registry answers, tests and
+# `make image` pass a local bookworm image made by scripts/build-base-image.sh.
 
-ARG GO_VERSION=1.26
-ARG ALPINE_VERSION=3.22
+ARG BASE_IMAGE=debian:bookworm-20260202-slim
 
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-alpine AS build
-ARG TARGETOS
+FROM ${BASE_IMAGE}
 ARG TARGETARCH
-WORKDIR /src
-COPY go.mod go.sum ./
-RUN --mount=type=cache,target=/go/pkg/mod go mod download
-COPY . .
-ENV CGO_ENABLED=0
-RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    export GOOS="$TARGETOS" GOARCH="$TARGETARCH" \
-    && go build -trimpath -o /out/temporal-server ./cmd/server \
-    && go build -trimpath -o /out/temporal-sql-tool ./cmd/tools/sql \
-    && if [ -d cmd/tools/dsql ]; then go build -trimpath -o /out/temporal-dsql-tool ./cmd/tools/dsql; fi
-
-FROM alpine:${ALPINE_VERSION}
-# Unpinned on purpose: certificates and zone data should be the newest of this Alpine release.
-# hadolint ignore=DL3018
-RUN apk add --no-cache ca-certificates tzdata \
-    && addgroup -g 1000 temporal \
-    && adduser -u 1000 -G temporal -D temporal
-COPY --from=build /out/ /usr/local/bin/
-COPY --from=build /src/schema /etc/temporal/schema
-LABEL org.opencontainers.image.title="temporal-dsql" \
-      org.opencontainers.image.description="temporal-server built from the Aurora DSQL fork"
+# Unpinned on purpose: certificates and zone data should be the newest of the base's Debian release.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid 1000 temporal \
+    && useradd --uid 1000 --gid temporal --no-create-home --home-dir /etc/temporal --shell /usr/sbin/nologin temporal
+COPY ${TARGETARCH}/ /usr/local/bin/
+COPY schema /etc/temporal/schema
+LABEL org.opencontainers.image.title="temporal-dsql-server" \
+      org.opencontainers.image.description="temporal-server (upstream or the Aurora DSQL fork), prebuilt binaries on Debian"
 USER 1000:1000
 WORKDIR /etc/temporal
 ENTRYPOINT ["temporal-server"]

@@ -1,4 +1,5 @@
-"""The image and Compose files, checked without a Docker engine: hadolint, the real Compose parser."""
+"""The image and Compose files, checked statically (hadolint, the real Compose parser); the built images and the
+stacks run for real in tests/test_image.py, test_compose_local.py and test_compose_services.py."""
 
 from __future__ import annotations
 
@@ -24,7 +25,12 @@ from image_support import (
 )
 from temporal_dsql_runtime.settings import SERVICES, Settings, accepted_variables
 
-DOCKERFILES = (DOCKER_DIR / "Dockerfile", DOCKER_DIR / "server.Dockerfile")
+DOCKERFILES = (
+    DOCKER_DIR / "Dockerfile",
+    DOCKER_DIR / "server.Dockerfile",
+    DOCKER_DIR / "ui.Dockerfile",
+    REPO_ROOT / "tests" / "support" / "docker" / "postgres.Dockerfile",
+)
 SERVICES_COMPOSE = REPO_ROOT / "docker-compose.services.yml"
 LOCAL_COMPOSE = REPO_ROOT / "docker-compose.local-test.yml"
 COMPOSE_FILES = (SERVICES_COMPOSE, LOCAL_COMPOSE)
@@ -45,11 +51,11 @@ AWS_SDK_PASS_THROUGH = frozenset(
 """AWS SDK variables the Compose files hand to containers: read by botocore and the server's Go SDK."""
 
 OTHER_IMAGES_VARIABLES = {
-    "temporalio/ui:": frozenset({"TEMPORAL_ADDRESS", "TEMPORAL_CORS_ORIGINS"}),
+    "temporal-dsql-ui:": frozenset({"TEMPORAL_ADDRESS", "TEMPORAL_CORS_ORIGINS"}),
     "temporalio/admin-tools:": frozenset({"TEMPORAL_ADDRESS"}),
     "public.ecr.aws/aws-observability/aws-sigv4-proxy:": AWS_SDK_PASS_THROUGH,
 }
-"""Variables documented by the third-party images the Compose files run."""
+"""Variables read by the other images the Compose files run (the UI's from ui-server's config/docker.yaml)."""
 
 
 # --- Dockerfiles --------------------------------------------------------------------------------------------
@@ -90,7 +96,7 @@ def runtime_stage() -> list[tuple[str, str]]:
 
 def test_the_runtime_stage_starts_from_the_fork_image_and_runs_the_launcher() -> None:
     instructions = dockerfile_instructions(DOCKER_DIR / "Dockerfile")
-    assert ("ARG", "TEMPORAL_BASE_IMAGE=temporal-dsql:latest") in instructions
+    assert ("ARG", "TEMPORAL_BASE_IMAGE=temporal-dsql-server:latest") in instructions
     stage = runtime_stage()
     assert stage[0] == ("FROM", "${TEMPORAL_BASE_IMAGE} AS runtime")
     final = {keyword: arguments for keyword, arguments in stage}
@@ -128,7 +134,7 @@ def test_the_build_stage_trims_the_venv_the_way_the_venv_test_does() -> None:
         if keyword == "RUN"
     ]
     trimming = next(run for run in runs if "trim_botocore.py" in run)
-    assert 'python3 /tmp/trim_botocore.py "$VENV"' in trimming
+    assert 'python3 trim_botocore.py "$VENV"' in trimming
     assert f"-name '*.so' -exec {' '.join(STRIP_DEBUG)} {{}} +" in trimming
     assert '"$VENV/bin/python" -m compileall' in trimming
 
@@ -139,7 +145,8 @@ def test_the_server_image_ships_the_schema_where_the_settings_look_for_it() -> N
         for keyword, arguments in dockerfile_instructions(DOCKER_DIR / "server.Dockerfile")
         if keyword == "COPY"
     ]
-    assert f"--from=build /src/schema {Settings.model_fields['schema_root'].default}" in copies
+    assert f"schema {Settings.model_fields['schema_root'].default}" in copies
+    assert "${TARGETARCH}/ /usr/local/bin/" in copies, "prebuilt binaries for the target architecture"
 
 
 # --- build context ------------------------------------------------------------------------------------------
@@ -162,26 +169,37 @@ def dockerignore_excludes(path: str) -> bool:
     return excluded
 
 
-def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_secret() -> None:
-    copied = [
+def copied_sources(dockerfile: Path) -> set[str]:
+    """What a Dockerfile copies from its build context."""
+    return {
         source
-        for keyword, arguments in dockerfile_instructions(DOCKER_DIR / "Dockerfile")
+        for keyword, arguments in dockerfile_instructions(dockerfile)
         if keyword == "COPY" and not arguments.startswith("--from")
         for source in shlex.split(arguments)[:-1]
-    ]
-    assert copied, "expected COPY instructions"
-    for source in copied:
-        assert not dockerignore_excludes(source.rstrip("/")), f"{source} is excluded from the build context"
-    assert not dockerignore_excludes("src/temporal_dsql_runtime/dynamicconfig/dsql.yaml")
-    for private in (
-        ".env.integration",
-        "secrets/sql-password",
-        ".venv/bin/python",
-        ".git/config",
-        ".tools/bin",
+    }
+
+
+def test_each_dockerfile_copies_only_what_build_images_stages() -> None:
+    """The contexts are staged by scripts/build-images.sh: binaries per architecture, schema, wheels."""
+    script = (REPO_ROOT / "scripts" / "build-images.sh").read_text(encoding="utf-8")
+    assert copied_sources(DOCKER_DIR / "server.Dockerfile") == {"${TARGETARCH}/", "schema"}
+    assert copied_sources(DOCKER_DIR / "Dockerfile") == {"requirements.txt", "trim_botocore.py", "wheels"}
+    assert copied_sources(DOCKER_DIR / "ui.Dockerfile") == {"${TARGETARCH}/ui-server", "config"}
+    for staged in (
+        '"$context/server/$arch/"',
+        '"$context/server/schema"',
+        '"$context/runtime/requirements.txt"',
+        '"$context/runtime/wheels"',
+        '"$context/runtime/"',
+        '"$context/ui/$arch/ui-server"',
     ):
+        assert staged in script, staged
+
+
+def test_a_build_from_the_repository_root_sends_nothing() -> None:
+    """The repository root is no build context: a mistaken `docker build .` must not ship secrets."""
+    for private in (".env.integration", "secrets/sql-password", ".venv/bin/python", ".git/config", "src"):
         assert dockerignore_excludes(private), private
-    assert dockerignore_excludes("src/temporal_dsql_runtime/__pycache__/cli.cpython-311.pyc")
 
 
 def test_the_wheel_ships_every_file_of_the_package(tmp_path: Path) -> None:
@@ -322,7 +340,9 @@ def test_the_services_stack_runs_each_role_once_started_in_order_of_health(tmp_p
     runtime = {
         name: service
         for name, service in services.items()
-        if service["image"].startswith(RUNTIME_IMAGE) and "profiles" not in service
+        if service["image"].startswith(RUNTIME_IMAGE)
+        and "TEMPORAL_SERVICES" in service.get("environment", {})
+        and "profiles" not in service
     }
     roles = {service["environment"]["TEMPORAL_SERVICES"]: name for name, service in runtime.items()}
     assert sorted(roles) == sorted(SERVICES) and len(runtime) == len(SERVICES)
@@ -335,7 +355,13 @@ def test_the_services_stack_runs_each_role_once_started_in_order_of_health(tmp_p
                 assert condition["condition"] == "service_healthy", f"{name} -> {dependency}"
     assert set(services[roles["worker"]]["depends_on"]) == {roles["frontend"]}
     assert {roles["history"], roles["matching"]} <= set(services[roles["frontend"]]["depends_on"])
-    assert services["temporal-ui"]["depends_on"][roles["frontend"]]["condition"] == "service_healthy"
+    namespace = services["temporal-namespace"]
+    assert namespace["depends_on"][roles["frontend"]]["condition"] == "service_healthy"
+    assert namespace["entrypoint"][:2] == ["temporal-dsql-runtime", "namespace"]
+    assert namespace["command"] == ["default"] and namespace["restart"] == "no"
+    assert services["temporal-ui"]["depends_on"]["temporal-namespace"]["condition"] == (
+        "service_completed_successfully"
+    )
     assert services["temporal-admin-tools"]["profiles"] == ["admin"]
     assert services["aws-sigv4-proxy"]["profiles"] == ["sigv4-proxy"]
     schema = services["temporal-schema"]
@@ -354,12 +380,14 @@ def test_the_runtime_containers_read_the_integration_env_file(tmp_path: Path) ->
         name for name, service in services.items() if service["environment"].get("TEMPORAL_SQL_HOST") == host
     }
     runtime = {name for name, service in services.items() if service["image"].startswith(RUNTIME_IMAGE)}
-    assert reading == runtime and len(runtime) == len(SERVICES) + 1  # the four roles and the schema job
+    assert (
+        reading == runtime and len(runtime) == len(SERVICES) + 2
+    )  # the four roles, schema and namespace jobs
 
 
 def test_the_local_stack_is_sqlite_in_one_container_without_aws(tmp_path: Path) -> None:
     services = compose_model(LOCAL_COMPOSE, tmp_path)["services"]
-    (runtime,) = [service for service in services.values() if service["image"].startswith(RUNTIME_IMAGE)]
+    runtime = services["temporal"]
     environment = runtime["environment"]
     assert environment["TEMPORAL_SQL_PLUGIN_NAME"] == "sqlite"
     assert environment["TEMPORAL_SERVICES"].split(",") == list(SERVICES)
@@ -370,4 +398,9 @@ def test_the_local_stack_is_sqlite_in_one_container_without_aws(tmp_path: Path) 
         if variable.startswith("AWS_")
     ]
     assert "secrets" not in runtime and "env_file" not in runtime
-    assert set(services) == {"temporal", "temporal-ui"}
+    assert set(services) == {"temporal", "temporal-namespace", "temporal-ui"}
+    namespace = services["temporal-namespace"]
+    assert namespace["image"] == runtime["image"] and namespace["command"] == ["default"]
+    assert namespace["entrypoint"] == [
+        "temporal-dsql-runtime", "namespace", "--endpoint", "http://temporal:7243",
+    ]  # fmt: skip

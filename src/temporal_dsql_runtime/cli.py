@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "doctor": "temporal_dsql_runtime.commands.doctor:doctor",
     "schema": "temporal_dsql_runtime.commands.schema:schema",
     "healthcheck": "temporal_dsql_runtime.commands.healthcheck:healthcheck",
+    "namespace": "temporal_dsql_runtime.commands.namespace:namespace",
     "certs": "temporal_dsql_runtime.commands.certs:certs",
     "tf-to-env": "temporal_dsql_runtime.commands.tf_to_env:tf_to_env",
 }

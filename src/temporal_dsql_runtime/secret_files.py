@@ -6,7 +6,14 @@ new database connection.
 
 from __future__ import annotations
 
+import os
+
 from .errors import ConfigError
+
+UNREADABLE_HINT = (
+    "make it readable by uid {uid} (this process's user): Compose and `docker run -v` mount a secret file with "
+    "its host owner and mode, so give it mode 0644 inside a 0700 directory, or owner {uid}"
+)
 
 
 def read_secret_file(path: str, label: str) -> str:
@@ -17,6 +24,9 @@ def read_secret_file(path: str, label: str) -> str:
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             content = handle.read()
+    except PermissionError as error:
+        hint = UNREADABLE_HINT.format(uid=os.getuid())
+        raise ConfigError(f"{label}: cannot read {path}: {error.strerror}; {hint}") from None
     except OSError as error:
         raise ConfigError(f"{label}: cannot read {path}: {error.strerror or type(error).__name__}") from None
     except UnicodeDecodeError:

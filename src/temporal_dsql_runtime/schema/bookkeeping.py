@@ -75,11 +75,18 @@ INITIAL_RECORD = VersionRecord("0", INITIAL_VERSION, INITIAL_VERSION, "", "initi
 
 
 def read_version(conn: psycopg.Connection, database: str) -> str | None:
-    """The database's `curr_version`, or None when the version table or its row is missing."""
+    """The database's `curr_version`, or None when the version table or its row is missing.
+
+    A database whose server encoding is SQL_ASCII hands text over as bytes (psycopg cannot know their encoding);
+    a version is ASCII, so it is decoded here.
+    """
     if conn.execute(TABLE_EXISTS).fetchone() != (True,):
         return None
     row = conn.execute(READ_VERSION, (database,)).fetchone()
-    return None if row is None else str(row[0])
+    if row is None:
+        return None
+    value = row[0]
+    return value.decode("ascii", errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def write_version(
