@@ -1,96 +1,430 @@
-"""The main job: a local Temporal cluster on SQLite, all four services in one process, started by our launcher.
+"""`make dev`: a local Temporal cluster on SQLite through our launcher, with the Web UI, quiet by default.
 
-Registers the `default` namespace once the frontend answers, prints the address, and stops cleanly on Ctrl-C.
+    python scripts/dev_cluster.py [--port 7233] [--ui-port PORT+1000 | --headless] [--follow] [--state-dir DIR]
+
+All four services run in one temporal-server process started by `temporal-dsql-runtime start`; its log goes to a
+file under the state directory and the terminal shows the launcher's steps and one ready banner. The `default`
+namespace is registered through the frontend's HTTP API. Ctrl-C (or SIGTERM) stops the UI and the server and
+exits 0. This process stays resident beside the server, so it imports the standard library only.
 """
 
 from __future__ import annotations
 
-import asyncio
+import argparse
+import json
 import os
+import random
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-
-from google.protobuf.duration_pb2 import Duration
-from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from typing import TextIO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-STATE_DIR = Path(os.environ.get("TEMPORAL_DEV_STATE_DIR", REPO_ROOT / ".tools" / "dev"))
+TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
+NAMESPACE = "default"
 READY_TIMEOUT = 120.0
+POLL_SECONDS = 0.05
+STOP_TIMEOUT = 30.0
+TAIL_LINES = 20
+EX_UNAVAILABLE = 69
+LAUNCHER_LINE = re.compile(r"^(temporal-dsql-runtime \[|error: )")
+BUSY_PORT = re.compile(r"(\d+): bind: address already in use")
+INTERNAL_PORTS = (
+    *(f"TEMPORAL_{service}_GRPC_PORT" for service in ("HISTORY", "MATCHING", "WORKER")),
+    "TEMPORAL_FRONTEND_HTTP_PORT",
+)
+MEMBERSHIP_PORTS = tuple(
+    f"TEMPORAL_{service}_MEMBERSHIP_PORT" for service in ("FRONTEND", "HISTORY", "MATCHING", "WORKER")
+)
 
 
-def dev_environment() -> dict[str, str]:
-    """The SQLite profile on loopback; anything already set in the environment wins."""
+class DevError(Exception):
+    """Start-up failed for a reason a person can act on: one line, then an exit code."""
+
+    def __init__(self, message: str, exit_code: int = EX_UNAVAILABLE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    port: int
+    ui_port: int | None
+    follow: bool
+    state_dir: Path
+
+    @property
+    def address(self) -> str:
+        """The frontend's gRPC address."""
+        return f"127.0.0.1:{self.port}"
+
+
+def parse_options(argv: list[str], environment: dict[str, str]) -> Options:
+    """The command line, with TEMPORAL_FRONTEND_GRPC_PORT, TEMPORAL_DEV_FOLLOW and TEMPORAL_DEV_STATE_DIR."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=int(environment.get("TEMPORAL_FRONTEND_GRPC_PORT", 7233)))
+    parser.add_argument("--ui-port", type=int, help="Web UI port (default: --port + 1000).")
+    parser.add_argument("--headless", action="store_true", help="Do not start the Web UI.")
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        default=environment.get("TEMPORAL_DEV_FOLLOW", "").lower() in {"1", "true", "yes"},
+        help="Show the server's log live (also TEMPORAL_DEV_FOLLOW=1).",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(environment.get("TEMPORAL_DEV_STATE_DIR", REPO_ROOT / ".tools" / "dev")),
+        help="Where the database, configs and logs live (default .tools/dev).",
+    )
+    parsed = parser.parse_args(argv)
+    ui_port = None if parsed.headless else (parsed.ui_port or parsed.port + 1000)
+    return Options(parsed.port, ui_port, parsed.follow, parsed.state_dir.resolve())
+
+
+def free_port(below: int = 65536, taken: frozenset[int] = frozenset()) -> int:
+    """A loopback port nothing listens on now and not in `taken` (membership ports must stay below 32768)."""
+    for _ in range(1000):
+        if below > 32768:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                candidate: int = probe.getsockname()[1]
+        else:
+            candidate = random.randint(20000, below - 1)
+        if candidate not in taken and port_is_free(candidate):
+            return candidate
+    raise DevError(f"no free loopback port below {below}")
+
+
+def port_is_free(port: int) -> bool:
+    """Whether 127.0.0.1:`port` can be bound right now."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def server_environment(options: Options, environment: dict[str, str]) -> dict[str, str]:
+    """The launcher's settings: SQLite on loopback, one history shard; internal ports free unless given."""
     defaults = {
         "TEMPORAL_SQL_PLUGIN_NAME": "sqlite",
-        "TEMPORAL_SQL_DATABASE": str(STATE_DIR / "temporal.db"),
-        "TEMPORAL_RUNTIME_DIR": str(STATE_DIR / "run"),
-        "TEMPORAL_SERVER_BINARY": str(REPO_ROOT / ".tools" / "bin" / "temporal-server"),
-        "BIND_ON_IP": "127.0.0.1",
+        "TEMPORAL_SQL_DATABASE": str(options.state_dir / "temporal.db"),
+        "TEMPORAL_RUNTIME_DIR": str(options.state_dir / "run"),
+        "TEMPORAL_SERVER_BINARY": str(TOOLS_BIN / "temporal-server"),
+        "TEMPORAL_LAUNCHER_LOG_FORMAT": "text",
         "TEMPORAL_LOG_LEVEL": "warn",
+        "TEMPORAL_HISTORY_SHARDS": "1",
+        "BIND_ON_IP": "127.0.0.1",
     }
-    return defaults | dict(os.environ)
+    chosen: dict[str, str] = {}
+    for name in (*INTERNAL_PORTS, *MEMBERSHIP_PORTS):
+        if name not in environment:
+            taken = frozenset({options.port, options.ui_port or 0, *map(int, chosen.values())})
+            chosen[name] = str(free_port(32768 if name in MEMBERSHIP_PORTS else 65536, taken))
+    return (
+        defaults
+        | chosen
+        | environment
+        | {
+            "TEMPORAL_FRONTEND_GRPC_PORT": str(options.port),
+            "TEMPORAL_FRONTEND_ADDRESS": options.address,
+        }
+    )
 
 
-async def register_default_namespace(address: str, server: subprocess.Popen[bytes]) -> None:
-    """Wait until the frontend answers, then make sure the `default` namespace exists."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while True:
-        if server.poll() is not None:
-            raise SystemExit(f"the launcher exited with code {server.returncode}")
-        try:
-            client = await Client.connect(address)
-            await client.workflow_service.register_namespace(
-                RegisterNamespaceRequest(
-                    namespace="default", workflow_execution_retention_period=Duration(seconds=86400)
+def ui_command(options: Options, ui_port: int) -> list[str]:
+    """Write the Web UI's config (loopback, embedded assets, no version check) and return its command."""
+    config_dir = options.state_dir / "ui" / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "temporalGrpcAddress": options.address,
+        "host": "127.0.0.1",
+        "port": ui_port,
+        "enableUi": True,
+        "defaultNamespace": NAMESPACE,
+        "notifyOnNewVersion": False,
+        "hideLogs": True,
+        "cors": {"cookieInsecure": True},
+    }
+    (config_dir / "development.yaml").write_text(json.dumps(config, indent=2) + "\n")
+    root = str(options.state_dir / "ui")
+    return [
+        str(TOOLS_BIN / "ui-server"),
+        "--root",
+        root,
+        "--config",
+        "config",
+        "--env",
+        "development",
+        "start",
+    ]
+
+
+def die_with_parent() -> None:
+    """In the child before exec: get SIGTERM if this script dies, so nothing is left behind."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def spawn(command: list[str], environment: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `command` in its own process group (Ctrl-C reaches only this script), output to `log_path`."""
+    executable = Path(command[0])
+    if not os.access(executable, os.X_OK):
+        raise DevError(f"{executable} is missing: run `make tools` (scripts/build-temporal-tools.sh) first")
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            command,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+            preexec_fn=die_with_parent,
+        )
+
+
+class LogFollower:
+    """New complete lines of a log file, read as it grows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+
+    def new_lines(self) -> list[str]:
+        """Lines written since the last call."""
+        with self.path.open("rb") as log:
+            log.seek(self.offset)
+            chunk = log.read()
+        self.offset += len(chunk)
+        *lines, self.partial = (self.partial + chunk).split(b"\n")
+        return [line.decode(errors="replace") for line in lines]
+
+
+def http_post(port: int, path: str, body: dict[str, str]) -> int:
+    """POST JSON to 127.0.0.1:`port` and return the HTTP status (0 when nothing answers).
+
+    A raw HTTP/1.1 request: http.client would load the ssl module, megabytes this resident process never needs.
+    """
+    payload = json.dumps(body).encode()
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode() + payload
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(request)
+            status_line = connection.makefile("rb").readline().decode(errors="replace")
+    except OSError:
+        return 0
+    match = re.match(r"HTTP/1\.[01] (\d{3})", status_line)
+    return int(match[1]) if match else 0
+
+
+def namespace_registered(http_port: int) -> bool:
+    """Register the namespace; True once it exists (201/200 created now, 409 there already)."""
+    status = http_post(
+        http_port,
+        "/api/v1/namespaces",
+        {"namespace": NAMESPACE, "workflowExecutionRetentionPeriod": "86400s"},
+    )
+    return status in {200, 409}
+
+
+def accepts_connections(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def early_exit(name: str, code: int, log_path: Path) -> DevError:
+    """Why a process stopped during start-up (a busy port by number, else its exit code), with its log's end."""
+    text = log_path.read_text(errors="replace")
+    busy = BUSY_PORT.search(text)
+    if busy:
+        reason = (
+            f"{name} could not start: port {busy[1]} is already in use (pass --port, or stop what holds it)"
+        )
+        code = EX_UNAVAILABLE
+    else:
+        reason = f"{name} exited with code {code} during start-up"
+    tail = "\n".join(text.splitlines()[-TAIL_LINES:])
+    return DevError(f"{reason}\nlast lines of {log_path}:\n{tail}", code if code > 0 else EX_UNAVAILABLE)
+
+
+def last_lines(path: Path, count: int = TAIL_LINES) -> str:
+    """The end of a log file, for a failure message."""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-count:])
+
+
+@contextmanager
+def terminal_foreground() -> Iterator[None]:
+    """Own the terminal's foreground while running, so Ctrl-C reaches this script alone, not `make`.
+
+    `make` kills itself with SIGINT after any Ctrl-C; in a group of its own this script gets the
+    interrupt, stops the cluster and exits 0, and `make dev` exits 0 with it.
+    """
+    if not sys.stdin.isatty():
+        yield
+        return
+    terminal = sys.stdin.fileno()
+    previous = os.tcgetpgrp(terminal)
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    os.setpgid(0, 0)
+    os.tcsetpgrp(terminal, os.getpgrp())
+    try:
+        yield
+    finally:
+        os.tcsetpgrp(terminal, previous)
+
+
+class Cluster:
+    """The server (through the launcher) and the Web UI, as child processes of this script."""
+
+    def __init__(self, options: Options, out: TextIO) -> None:
+        self.options = options
+        self.out = out
+        self.server_log = options.state_dir / "temporal-server.log"
+        self.ui_log = options.state_dir / "ui-server.log"
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.follower = LogFollower(self.server_log)
+
+    def start(self, environment: dict[str, str]) -> None:
+        """Spawn the launcher (which execs temporal-server) and the UI."""
+        for name, port in (("frontend gRPC", self.options.port), ("Web UI", self.options.ui_port)):
+            if port is not None and not port_is_free(port):
+                raise DevError(
+                    f"port {port} ({name}) is already in use (pass --port/--ui-port, or stop what holds it)"
                 )
-            )
-            return
-        except RPCError as error:
-            if error.status == RPCStatusCode.ALREADY_EXISTS:
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        launcher = Path(sys.executable).with_name("temporal-dsql-runtime")
+        self.say(f"starting temporal-server through {launcher.name}; server log: {self.server_log}")
+        self.processes["temporal-server"] = spawn([str(launcher), "start"], environment, self.server_log)
+        if self.options.ui_port is not None:
+            command = ui_command(self.options, self.options.ui_port)
+            self.processes["ui-server"] = spawn(command, environment, self.ui_log)
+
+    def wait_until_ready(self, http_port: int, stop_requested: Callable[[], bool]) -> None:
+        """Echo the launcher's steps until the namespace is registered and the UI listens (or a stop request)."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        registered = False
+        while not stop_requested():
+            self.echo_log()
+            self.raise_if_exited()
+            registered = registered or namespace_registered(http_port)
+            ui_up = self.options.ui_port is None or accepts_connections(self.options.ui_port)
+            if registered and ui_up:
                 return
             if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"Temporal did not become ready within {READY_TIMEOUT:.0f}s: {error}"
-                ) from None
-        except RuntimeError as error:
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"Temporal did not become ready within {READY_TIMEOUT:.0f}s: {error}"
-                ) from None
-        await asyncio.sleep(0.5)
+                raise DevError(f"Temporal was not ready within {READY_TIMEOUT:.0f} s; see {self.server_log}")
+            time.sleep(POLL_SECONDS)
 
+    def echo_log(self) -> None:
+        """Print the launcher's lines, or every server line with --follow."""
+        for line in self.follower.new_lines():
+            if self.options.follow or LAUNCHER_LINE.match(line):
+                self.say(line)
 
-def main() -> int:
-    environment = dev_environment()
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    address = f"{environment['BIND_ON_IP']}:{environment.get('TEMPORAL_FRONTEND_GRPC_PORT', '7233')}"
-    launcher = Path(sys.executable).with_name("temporal-dsql-runtime")
-    server = subprocess.Popen([str(launcher), "start"], env=environment)
+    def raise_if_exited(self) -> None:
+        """Stop start-up with the reason and the log's last lines when a child has exited."""
+        for name, process in self.processes.items():
+            code = process.poll()
+            if code is not None:
+                self.echo_log()
+                raise early_exit(name, code, self.ui_log if name == "ui-server" else self.server_log)
 
-    def stop(signum: int, frame: object) -> None:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        asyncio.run(register_default_namespace(address, server))
-        print(
-            f"\nTemporal is ready: frontend {address}, namespace 'default', data in {STATE_DIR}.", flush=True
+    def banner(self, started: float) -> None:
+        """The one ready message."""
+        ui = f"http://127.0.0.1:{self.options.ui_port}" if self.options.ui_port else "off (--headless)"
+        cli = f"{TOOLS_BIN / 'temporal'} workflow list --address {self.options.address}"
+        self.say(
+            f"\nTemporal is ready in {time.monotonic() - started:.1f} s\n"
+            f"  gRPC       {self.options.address}\n"
+            f"  Web UI     {ui}\n"
+            f"  namespace  {NAMESPACE}\n"
+            f"  data       {self.options.state_dir / 'temporal.db'}\n"
+            f"  server log {self.server_log}{'' if self.options.follow else '  (make dev FOLLOW=1 shows it live)'}\n"
+            f"  CLI        {cli}\n"
+            "Press Ctrl-C to stop."
         )
-        print("Press Ctrl-C to stop.", flush=True)
-        code = server.wait()
-    finally:
-        if server.poll() is None:
-            server.kill()
-    print(f"Temporal stopped (exit code {code}).", flush=True)
+
+    def run_until(self, stop_requested: Callable[[], bool]) -> int:
+        """Wait for a stop request (or a child dying), then stop both; the server's exit code."""
+        while not stop_requested():
+            if self.options.follow:
+                self.echo_log()
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    self.say(f"{name} stopped unexpectedly (exit code {process.returncode}); last lines:")
+                    self.say(last_lines(self.ui_log if name == "ui-server" else self.server_log))
+                    self.stop()
+                    return process.returncode or 1
+            time.sleep(0.2)
+        return self.stop()
+
+    def stop(self) -> int:
+        """SIGTERM the UI, then the server; kill what does not stop in time. The server's exit code."""
+        for process in reversed(self.processes.values()):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        server = self.processes.get("temporal-server")
+        return server.returncode if server is not None else 0
+
+    def say(self, text: str) -> None:
+        """Write to the terminal now."""
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def main(argv: list[str]) -> int:
+    """Start, report ready, wait for Ctrl-C or SIGTERM, stop; 0 when the server stopped cleanly."""
+    started = time.monotonic()
+    environment = dict(os.environ)
+    options = parse_options(argv, environment)
+    stopping: list[int] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    cluster = Cluster(options, sys.stdout)
+    with terminal_foreground():
+        try:
+            server_env = server_environment(options, environment)
+            cluster.start(server_env)
+            cluster.wait_until_ready(int(server_env["TEMPORAL_FRONTEND_HTTP_PORT"]), lambda: bool(stopping))
+        except DevError as error:
+            cluster.stop()
+            print(f"error: {error}", file=sys.stderr)
+            return error.exit_code
+        if not stopping:
+            cluster.banner(started)
+        code = cluster.run_until(lambda: bool(stopping))
+    cluster.say(f"Temporal stopped (server exit code {code}).")
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
