@@ -28,6 +28,7 @@ from typing import TextIO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
+DYNAMIC_CONFIG = REPO_ROOT / "src" / "temporal_dsql_runtime" / "dynamicconfig" / "single-process.yaml"
 NAMESPACE = "default"
 READY_TIMEOUT = 120.0
 POLL_SECONDS = 0.05
@@ -125,6 +126,7 @@ def server_environment(options: Options, environment: dict[str, str]) -> dict[st
         "TEMPORAL_LAUNCHER_LOG_FORMAT": "text",
         "TEMPORAL_LOG_LEVEL": "warn",
         "TEMPORAL_HISTORY_SHARDS": "1",
+        "TEMPORAL_DYNAMIC_CONFIG_FILE": str(DYNAMIC_CONFIG),
         "BIND_ON_IP": "127.0.0.1",
     }
     chosen: dict[str, str] = {}
