@@ -20,14 +20,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"
+SUPERVISOR = Path(__file__).with_name("dev_supervisor.py")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DYNAMIC_CONFIG = REPO_ROOT / "src" / "temporal_dsql_runtime" / "dynamicconfig" / "single-process.yaml"
 NAMESPACE = "default"
 READY_TIMEOUT = 120.0
@@ -270,30 +271,26 @@ def early_exit(name: str, code: int, log_path: Path) -> DevError:
     return DevError(f"{reason}\nlast lines of {log_path}:\n{tail}", code if code > 0 else EX_UNAVAILABLE)
 
 
-def last_lines(path: Path, count: int = TAIL_LINES) -> str:
-    """The end of a log file, for a failure message."""
-    return "\n".join(path.read_text(errors="replace").splitlines()[-count:])
+def take_terminal() -> int | None:
+    """Own the terminal's foreground, so Ctrl-C reaches this script alone, not `make`; the previous group.
 
-
-@contextmanager
-def terminal_foreground() -> Iterator[None]:
-    """Own the terminal's foreground while running, so Ctrl-C reaches this script alone, not `make`.
-
-    `make` kills itself with SIGINT after any Ctrl-C; in a group of its own this script gets the
-    interrupt, stops the cluster and exits 0, and `make dev` exits 0 with it.
+    `make` kills itself with SIGINT after any Ctrl-C; in a group of its own this script gets the interrupt,
+    stops the cluster and exits 0, and `make dev` exits 0 with it. None when there is no terminal.
     """
     if not sys.stdin.isatty():
-        yield
-        return
-    terminal = sys.stdin.fileno()
-    previous = os.tcgetpgrp(terminal)
-    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-    os.setpgid(0, 0)
-    os.tcsetpgrp(terminal, os.getpgrp())
-    try:
-        yield
-    finally:
-        os.tcsetpgrp(terminal, previous)
+        return None
+    previous = os.tcgetpgrp(sys.stdin.fileno())
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # stays ignored across exec, for the supervisor
+    if os.getpgrp() != os.getpid():  # a session or group leader already leads its own group
+        os.setpgid(0, 0)
+    os.tcsetpgrp(sys.stdin.fileno(), os.getpgrp())
+    return previous
+
+
+def give_back_terminal(previous: int | None) -> None:
+    """Hand the terminal's foreground back to the group that had it."""
+    if previous is not None:
+        os.tcsetpgrp(sys.stdin.fileno(), previous)
 
 
 class Cluster:
@@ -366,19 +363,15 @@ class Cluster:
             "Press Ctrl-C to stop."
         )
 
-    def run_until(self, stop_requested: Callable[[], bool]) -> int:
-        """Wait for a stop request (or a child dying), then stop both; the server's exit code."""
-        while not stop_requested():
-            if self.options.follow:
-                self.echo_log()
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    self.say(f"{name} stopped unexpectedly (exit code {process.returncode}); last lines:")
-                    self.say(last_lines(self.ui_log if name == "ui-server" else self.server_log))
-                    self.stop()
-                    return process.returncode or 1
-            time.sleep(0.2)
-        return self.stop()
+    def supervise(self, terminal_pgrp: int | None) -> None:
+        """Exec the small resident supervisor in this process: the children stay its children."""
+        server = self.processes["temporal-server"]
+        argv = [sys.executable, "-I", "-S", str(SUPERVISOR), str(server.pid), str(self.server_log)]
+        argv += [str(self.follower.offset), "follow" if self.options.follow else "quiet"]
+        argv.append("-" if terminal_pgrp is None else str(terminal_pgrp))
+        if "ui-server" in self.processes:
+            argv += [str(self.processes["ui-server"].pid), str(self.ui_log)]
+        os.execv(sys.executable, argv)
 
     def stop(self) -> int:
         """SIGTERM the UI, then the server; kill what does not stop in time. The server's exit code."""
@@ -400,7 +393,7 @@ class Cluster:
 
 
 def main(argv: list[str]) -> int:
-    """Start, report ready, wait for Ctrl-C or SIGTERM, stop; 0 when the server stopped cleanly."""
+    """Start and report ready, then exec the supervisor (which stops both on Ctrl-C or SIGTERM)."""
     started = time.monotonic()
     environment = dict(os.environ)
     options = parse_options(argv, environment)
@@ -409,23 +402,29 @@ def main(argv: list[str]) -> int:
     def request_stop(signum: int, _frame: object) -> None:
         stopping.append(signum)
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    for watched in STOP_SIGNALS:
+        signal.signal(watched, request_stop)
     cluster = Cluster(options, sys.stdout)
-    with terminal_foreground():
-        try:
-            server_env = server_environment(options, environment)
-            cluster.start(server_env)
-            cluster.wait_until_ready(int(server_env["TEMPORAL_FRONTEND_HTTP_PORT"]), lambda: bool(stopping))
-        except DevError as error:
-            cluster.stop()
-            print(f"error: {error}", file=sys.stderr)
-            return error.exit_code
+    terminal_pgrp = take_terminal()
+    try:
+        server_env = server_environment(options, environment)
+        cluster.start(server_env)
+        cluster.wait_until_ready(int(server_env["TEMPORAL_FRONTEND_HTTP_PORT"]), lambda: bool(stopping))
         if not stopping:
             cluster.banner(started)
-        code = cluster.run_until(lambda: bool(stopping))
-    cluster.say(f"Temporal stopped (server exit code {code}).")
-    return code
+            signal.pthread_sigmask(signal.SIG_BLOCK, {*STOP_SIGNALS, signal.SIGCHLD})  # pending across exec
+    except DevError as error:
+        cluster.stop()
+        give_back_terminal(terminal_pgrp)
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    if stopping:
+        code = cluster.stop()
+        give_back_terminal(terminal_pgrp)
+        cluster.say(f"Temporal stopped (server exit code {code}).")
+        return code
+    cluster.supervise(terminal_pgrp)
+    return 0  # not reached: supervise() execs
 
 
 if __name__ == "__main__":
