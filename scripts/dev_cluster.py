@@ -135,11 +135,7 @@ def server_environment(options: Options, environment: dict[str, str]) -> dict[st
         "TEMPORAL_DYNAMIC_CONFIG_FILE": str(DYNAMIC_CONFIG),
         "BIND_ON_IP": "127.0.0.1",
     }
-    chosen: dict[str, str] = {}
-    for name in (*INTERNAL_PORTS, *MEMBERSHIP_PORTS):
-        if name not in environment:
-            taken = frozenset({options.port, options.ui_port or 0, *map(int, chosen.values())})
-            chosen[name] = str(free_port(32768 if name in MEMBERSHIP_PORTS else 65536, taken))
+    chosen = internal_ports(options, environment)
     inherited = {name: value for name, value in environment.items() if name != "PYTHONDONTWRITEBYTECODE"}
     return (
         defaults
@@ -150,6 +146,29 @@ def server_environment(options: Options, environment: dict[str, str]) -> dict[st
             "TEMPORAL_FRONTEND_ADDRESS": options.address,
         }
     )
+
+
+def internal_ports(options: Options, environment: dict[str, str]) -> dict[str, str]:
+    """Ports for the services' other listeners: the ones the last start used (kept in the state directory),
+    else free ones; a `TEMPORAL_*_PORT` variable wins.
+
+    Keeping them matters: membership rows from the last run seed the next start, and seeds at ports nobody
+    listens on any more keep the ring from forming ("Not enough hosts to serve the request").
+    """
+    saved_file = options.state_dir / "ports.json"
+    saved: dict[str, int] = json.loads(saved_file.read_text()) if saved_file.exists() else {}
+    chosen: dict[str, int] = {}
+    for name in (*INTERNAL_PORTS, *MEMBERSHIP_PORTS):
+        if name in environment:
+            continue
+        taken = frozenset({options.port, options.ui_port or 0, *chosen.values()})
+        previous = saved.get(name)
+        if previous is not None and previous not in taken and port_is_free(previous):
+            chosen[name] = previous
+        else:
+            chosen[name] = free_port(32768 if name in MEMBERSHIP_PORTS else 65536, taken)
+    saved_file.write_text(json.dumps(saved | chosen, indent=2) + "\n")
+    return {name: str(port) for name, port in chosen.items()}
 
 
 def ui_command(options: Options, ui_port: int) -> list[str]:
@@ -317,7 +336,6 @@ class Cluster:
                 raise DevError(
                     f"port {port} ({name}) is already in use (pass --port/--ui-port, or stop what holds it)"
                 )
-        self.options.state_dir.mkdir(parents=True, exist_ok=True)
         launcher = Path(sys.executable).with_name("temporal-dsql-runtime")
         self.say(f"starting temporal-server through {launcher.name}; server log: {self.server_log}")
         self.processes["temporal-server"] = spawn([str(launcher), "start"], environment, self.server_log)
@@ -425,6 +443,7 @@ def main(argv: list[str]) -> int:
     cluster = Cluster(options, sys.stdout)
     terminal_pgrp = take_terminal()
     try:
+        options.state_dir.mkdir(parents=True, exist_ok=True)
         server_env = server_environment(options, environment)
         cluster.start(server_env)
         cluster.wait_until_ready(server_env, lambda: bool(stopping))
