@@ -134,6 +134,7 @@ def server_environment(options: Options, environment: dict[str, str]) -> dict[st
         "TEMPORAL_HISTORY_SHARDS": "1",
         "TEMPORAL_DYNAMIC_CONFIG_FILE": str(DYNAMIC_CONFIG),
         "BIND_ON_IP": "127.0.0.1",
+        "GOGC": "50",  # Go collects at 1.5x the live heap, not 2x: ~5 MiB less at rest for a little CPU
     }
     chosen = internal_ports(options, environment)
     inherited = {name: value for name, value in environment.items() if name != "PYTHONDONTWRITEBYTECODE"}
