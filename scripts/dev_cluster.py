@@ -33,6 +33,9 @@ DYNAMIC_CONFIG = REPO_ROOT / "src" / "temporal_dsql_runtime" / "dynamicconfig" /
 NAMESPACE = "default"
 READY_TIMEOUT = 120.0
 POLL_SECONDS = 0.05
+SERVER_POLL_SECONDS = 0.01
+"""Once the server runs: a client asking for the namespace before it exists makes the frontend answer
+"not found" for that name for the next second (its read-through cache), so registering early matters."""
 STOP_TIMEOUT = 30.0
 TAIL_LINES = 20
 EX_UNAVAILABLE = 69
@@ -366,7 +369,7 @@ class Cluster:
                 return
             if time.monotonic() > deadline:
                 raise DevError(f"Temporal was not ready within {READY_TIMEOUT:.0f} s; see {self.server_log}")
-            time.sleep(POLL_SECONDS)
+            time.sleep(SERVER_POLL_SECONDS if server_started else POLL_SECONDS)
 
     def echo_log(self) -> bool:
         """Print the launcher's new lines, or every new line with --follow; whether it exec'd the server."""
