@@ -112,8 +112,12 @@ def free_port(below: int = 65536, taken: frozenset[int] = frozenset()) -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """Whether 127.0.0.1:`port` can be bound right now."""
+    """Whether a server could listen on 127.0.0.1:`port` now.
+
+    SO_REUSEADDR as Go's listeners use it: connections of the last run still in TIME_WAIT do not count, a listener does.
+    """
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
