@@ -4,8 +4,9 @@
 
 All four services run in one temporal-server process started by `temporal-dsql-runtime start`; its log goes to a
 file under the state directory and the terminal shows the launcher's steps and one ready banner. The `default`
-namespace is registered through the frontend's HTTP API. Ctrl-C (or SIGTERM) stops the UI and the server and
-exits 0. This process stays resident beside the server, so it imports the standard library only.
+namespace is registered through the frontend's HTTP API, without the Temporal SDK. Once ready, this process execs
+scripts/dev_supervisor.py in its place (same PID, a few MiB), which stops the UI and the server on Ctrl-C or
+SIGTERM and exits 0. Standard library only: the launcher is a child process, not an import.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ class LogFollower:
 def http_post(port: int, path: str, body: dict[str, str]) -> int:
     """POST JSON to 127.0.0.1:`port` and return the HTTP status (0 when nothing answers).
 
-    A raw HTTP/1.1 request: http.client would load the ssl module, megabytes this resident process never needs.
+    A raw HTTP/1.1 request on loopback: http.client would load the ssl module, which this script never needs.
     """
     payload = json.dumps(body).encode()
     request = (
@@ -271,7 +272,7 @@ def http_post(port: int, path: str, body: dict[str, str]) -> int:
 
 
 def namespace_registered(http_port: int) -> bool:
-    """Register the namespace; True once it exists (201/200 created now, 409 there already)."""
+    """Register the namespace; True once it exists (200: created now, 409: there already)."""
     status = http_post(
         http_port,
         "/api/v1/namespaces",
@@ -294,9 +295,7 @@ def early_exit(name: str, code: int, log_path: Path) -> DevError:
     text = log_path.read_text(errors="replace")
     busy = BUSY_PORT.search(text)
     if busy:
-        reason = (
-            f"{name} could not start: port {busy[1]} is already in use (pass --port, or stop what holds it)"
-        )
+        reason = f"{name} could not start: port {busy[1]} is already in use (stop what holds it, or pick other ports)"
         code = EX_UNAVAILABLE
     else:
         reason = f"{name} exited with code {code} during start-up"
