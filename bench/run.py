@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from results_file import write_section
+
 from temporal_dsql_runtime.credential_command import password_command_for
 from temporal_dsql_runtime.loading import load_settings
 
@@ -168,7 +170,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repetitions", type=int, default=30, help="Runs of each subject and floor.")
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of the concurrent warm-up.")
-    parser.add_argument("--write", type=Path, help="Also write the markdown report here.")
+    parser.add_argument("--write", type=Path, help="Also write the report into this file's startup section.")
     parser.add_argument(
         "--executable", help="temporal-dsql-runtime to measure (default: the one the rendered config names)."
     )
@@ -177,7 +179,7 @@ def main() -> int:
         text, met = measure(Path(directory), arguments)
     print(text)
     if arguments.write:
-        arguments.write.write_text(text)
+        write_section(arguments.write, "startup", text)
     return 0 if met else 1
 
 
