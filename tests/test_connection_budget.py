@@ -2,8 +2,9 @@
 
 One cluster, six launcher processes on one persistence database, each naming itself with `application_name`:
 the four roles alone (two at pool size 1, two at 2) and two processes with all four roles (pool size 1, and
-pool size 1 with one role asking for 2, which gives every pool of that process 2). Each process's
-connections to the persistence database, read from `pg_stat_activity` once they stop changing, equal
+pool size 1 with one role asking for 2, which gives every pool of that process 2). Bursts of concurrent
+workflows fill the pools; each process's connections to the persistence database, read from
+`pg_stat_activity` once they stop changing, equal
 `rules.process_connections`: one pool per role, each at the process's pool size. The fork's warm-up opens
 every pool to that size at start; upstream opens them as it needs them, and at these sizes reaches the same.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from support.postgres import PostgresServer, running_postgres
 from support.temporal_cluster import (
     SERVICES,
+    Cluster,
     base_environment,
     cluster,
     connect_when_ready,
@@ -34,7 +36,8 @@ ROLE = "temporal"
 PASSWORD = "budget-pw"
 DATABASE = "budget"
 HOLD = 10.0
-SETTLE_TIMEOUT = 120.0
+SETTLE_TIMEOUT = 180.0
+CONCURRENT_WORKFLOWS = 8
 PROCESSES: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
     ("frontend-1", ("frontend",), {}),
     ("history-2", ("history",), {"TEMPORAL_HISTORY_SQL_MAX_CONNS": "2"}),
@@ -66,11 +69,14 @@ def connections(pg: PostgresServer) -> dict[str, int]:
     return {str(name): int(count) for name, count in rows}
 
 
-def settled_connections(pg: PostgresServer, expected: dict[str, int]) -> dict[str, int]:
+def settled_connections(
+    pg: PostgresServer, expected: dict[str, int], drive: Callable[[], None]
+) -> dict[str, int]:
     """The counts once they equal `expected` and stay so for HOLD seconds; else the last counts seen.
 
     Upstream opens connections as it needs them, so a pool reaches its size only once enough requests ran
-    at once; never reaching `expected`, or going past it, fails the test.
+    at once: while any process is below its count, `drive` runs another burst of concurrent workflows.
+    Never reaching `expected`, or going past it, fails the test.
     """
     deadline = time.monotonic() + SETTLE_TIMEOUT
     equal_since: float | None = None
@@ -85,7 +91,17 @@ def settled_connections(pg: PostgresServer, expected: dict[str, int]) -> dict[st
             return now
         if time.monotonic() > deadline or any(now[name] > expected[name] for name in expected):
             return now
+        if any(now[name] < expected[name] for name in expected):
+            drive()
         time.sleep(1)
+
+
+async def concurrent_greetings(running: Cluster) -> None:
+    """CONCURRENT_WORKFLOWS greeting workflows at once, each through its own worker."""
+    client = await connect_when_ready(running, "budget")
+    names = [f"budget-{index}" for index in range(CONCURRENT_WORKFLOWS)]
+    results = await asyncio.gather(*(run_greeting(client, name) for name in names))
+    assert [result for _, result in results] == [f"Hello, {name}!" for name in names]
 
 
 def test_connections_per_process_equal_the_budget_rule(postgres: PostgresServer, tmp_path: Path) -> None:
@@ -117,13 +133,7 @@ def test_connections_per_process_equal_the_budget_rule(postgres: PostgresServer,
 
                 asyncio.run(first_ready())
 
-        async def workload() -> None:
-            client = await connect_when_ready(running, "budget")
-            _, result = await run_greeting(client, "budget")
-            assert result == "Hello, budget!"
-
-        asyncio.run(workload())
-        measured = settled_connections(postgres, expected)
+        measured = settled_connections(postgres, expected, lambda: asyncio.run(concurrent_greetings(running)))
     assert expected == {
         "frontend-1": 1,
         "history-2": 2,
