@@ -1,8 +1,8 @@
 """Register Temporal namespaces through the frontend's HTTP API (port 7243), so a fresh cluster has them.
 
 temporal-server has no setting that creates a namespace at start-up; its HTTP API (grpc-gateway) maps
-`POST /api/v1/namespaces` to RegisterNamespace and `GET /api/v1/namespaces/{name}` to DescribeNamespace, with
-gRPC's NOT_FOUND as 404 and ALREADY_EXISTS as 409. Plain HTTP from the standard library: no Temporal SDK.
+`POST /api/v1/namespaces` to RegisterNamespace, with gRPC's ALREADY_EXISTS as 409. Plain HTTP from the
+standard library: no Temporal SDK.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
 from .errors import UnavailableError
 
-HTTP_NOT_FOUND = 404
 HTTP_CONFLICT = 409
 RETRY_INTERVAL_SECONDS = 1.0
 # Never route a call to the cluster's own frontend through an HTTP proxy named in the environment.
@@ -49,15 +47,13 @@ def _call(method: str, url: str, body: dict[str, str] | None, timeout: float) ->
 
 
 def ensure_namespace(endpoint: str, name: str, retention_seconds: int, timeout: float) -> NamespaceResult:
-    """Register `name` unless the frontend at `endpoint` (`http://host:7243`) already knows it."""
-    base = f"{endpoint.rstrip('/')}/api/v1/namespaces"
-    status = _call("GET", f"{base}/{urllib.parse.quote(name, safe='')}", None, timeout)
-    if 200 <= status < 300:
-        return NamespaceResult(name, "already registered")
-    if status != HTTP_NOT_FOUND:
-        raise UnavailableError(f"{endpoint}: describing namespace {name} answered HTTP {status}")
+    """Register `name` on the frontend at `endpoint` (`http://host:7243`); 409 means it exists already.
+
+    Registering first, not describing: the frontend caches a "not found" for about a second, which a describe
+    before the registration would leave for the clients that come right after it.
+    """
     body = {"namespace": name, "workflowExecutionRetentionPeriod": f"{retention_seconds}s"}
-    status = _call("POST", base, body, timeout)
+    status = _call("POST", f"{endpoint.rstrip('/')}/api/v1/namespaces", body, timeout)
     if status == HTTP_CONFLICT:
         return NamespaceResult(name, "already registered")
     if not 200 <= status < 300:
