@@ -13,7 +13,8 @@ cli_version=v1.5.1
 cache_root=${TEMPORAL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/temporal-dsql-runtime}
 tools_bin=$repo_root/.tools/bin
 
-# build_tools NAME CACHE_DIR PACKAGE@VERSION=BINARY...: go install each package into CACHE_DIR once.
+# build_tools NAME CACHE_DIR PACKAGE@VERSION=BINARY...: go install each package into CACHE_DIR once
+# (GO_LDFLAGS, when set: the linker flags).
 build_tools() {
   local name=$1 cache_dir=$2
   shift 2
@@ -33,7 +34,9 @@ build_tools() {
   mkdir -p "$(dirname "$cache_dir")"
   local staging
   staging=$(mktemp -d "$(dirname "$cache_dir")/.build.XXXXXX")
-  if ! (cd "$staging" && GOBIN=$staging GOFLAGS=-buildvcs=false go install -v "${packages[@]}" 2>&1 \
+  local flags=()
+  [[ -z ${GO_LDFLAGS:-} ]] || flags=(-ldflags "$GO_LDFLAGS")
+  if ! (cd "$staging" && GOBIN=$staging GOFLAGS=-buildvcs=false go install -v "${flags[@]}" "${packages[@]}" 2>&1 \
     | tee "$staging/build.log" | awk 'NR % 25 == 0 { print "  ... " $0; fflush() }'); then
     echo "error: building $name failed; the last lines of go's output:" >&2
     tail -n 30 "$staging/build.log" >&2
@@ -53,7 +56,7 @@ build_tools() {
 
 server_cache=$cache_root/temporal-$server_version
 ui_cache=$cache_root/ui-server-$ui_server_version
-cli_cache=$cache_root/temporal-cli-$cli_version
+cli_cache=$cache_root/temporal-cli-$cli_version-stamped  # "-stamped": built with its version, not 0.0.0-DEV
 build_tools "temporal-server and temporal-sql-tool $server_version" "$server_cache" \
   "go.temporal.io/server/cmd/server@$server_version=temporal-server" \
   "go.temporal.io/server/cmd/tools/sql@$server_version=temporal-sql-tool"
@@ -62,7 +65,8 @@ build_tools "temporal-elasticsearch-tool $server_version" "$es_tool_cache" \
   "go.temporal.io/server/cmd/tools/elasticsearch@$server_version=temporal-elasticsearch-tool"
 build_tools "Temporal Web UI server $ui_server_version" "$ui_cache" \
   "github.com/temporalio/ui-server/v2/cmd/server@$ui_server_version=ui-server"
-build_tools "temporal CLI $cli_version" "$cli_cache" \
+GO_LDFLAGS="-X github.com/temporalio/cli/temporalcli.Version=${cli_version#v}" \
+  build_tools "temporal CLI $cli_version" "$cli_cache" \
   "github.com/temporalio/cli/cmd/temporal@$cli_version=temporal"
 
 mkdir -p "$tools_bin"

@@ -242,3 +242,10 @@ def test_a_restart_on_the_same_data_keeps_its_ports_and_runs_a_workflow_at_once(
         assert second.wait(timeout=60) == 0, second.output
     finally:
         second.kill()
+
+
+def test_the_cli_reports_its_release_not_a_dev_build() -> None:
+    version = subprocess.run(
+        [str(tool("temporal")), "--version"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert re.match(r"temporal version \d+\.\d+\.\d+ ", version) and "0.0.0-DEV" not in version, version
