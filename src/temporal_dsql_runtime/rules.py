@@ -252,9 +252,9 @@ def process_pool_size(s: Settings, services: Sequence[str]) -> int:
 def process_connections(s: Settings, services: Sequence[str]) -> int:
     """Connections one process holds to the persistence database once it has started.
 
-    One pool per role the process runs (measured on temporal-server with PostgreSQL: one per role, whatever
-    the other roles beside it), each filled to the process's pool size: the fork's warm-up opens every pool
-    to `maxConns` at start, and its pool keeper keeps it there.
+    One pool per role the process runs, whatever the other roles beside it, each at the process's pool size:
+    what upstream temporal-server and the fork hold once each pool's requests have overlapped (measured with
+    PostgreSQL; tests/test_connection_budget.py). The fork's warm-up opens `maxConns - 1` at start.
     """
     return len(services) * process_pool_size(s, services)
 
