@@ -6,8 +6,7 @@ All four services run in one temporal-server process started by `temporal-dsql-r
 file under the state directory and the terminal shows the launcher's steps and one ready banner. The `default`
 namespace is registered through the frontend's HTTP API, without the Temporal SDK. Once ready, this process execs
 scripts/dev_supervisor.py in its place (same PID, a few MiB), which stops the UI and the server on Ctrl-C or
-SIGTERM and exits 0. Standard library only, besides the package's stdlib-only `namespaces` module: the launcher
-is a child process, not an import.
+SIGTERM and exits 0. Standard library only: the launcher is a child process, not an import.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ SUPERVISOR = Path(__file__).with_name("dev_supervisor.py")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DYNAMIC_CONFIG = REPO_ROOT / "src" / "temporal_dsql_runtime" / "dynamicconfig" / "single-process.yaml"
 NAMESPACE = "default"
-RETENTION_SECONDS = 86400  # one day
 READY_TIMEOUT = 120.0
 POLL_SECONDS = 0.05
 SERVER_POLL_SECONDS = 0.01
@@ -253,6 +251,36 @@ class LogFollower:
         return [line.decode(errors="replace") for line in lines]
 
 
+def http_post(port: int, path: str, body: dict[str, str]) -> int:
+    """POST JSON to 127.0.0.1:`port` and return the HTTP status (0 when nothing answers).
+
+    A raw HTTP/1.1 request on loopback: http.client would load the ssl module, which this script never needs.
+    """
+    payload = json.dumps(body).encode()
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode() + payload
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(request)
+            status_line = connection.makefile("rb").readline().decode(errors="replace")
+    except OSError:
+        return 0
+    match = re.match(r"HTTP/1\.[01] (\d{3})", status_line)
+    return int(match[1]) if match else 0
+
+
+def namespace_registered(http_port: int) -> bool:
+    """Register the namespace; True once it exists (200: created now, 409: there already)."""
+    status = http_post(
+        http_port,
+        "/api/v1/namespaces",
+        {"namespace": NAMESPACE, "workflowExecutionRetentionPeriod": "86400s"},
+    )
+    return status in {200, 409}
+
+
 def accepts_connections(port: int) -> bool:
     """Whether something listens on 127.0.0.1:`port`."""
     try:
@@ -331,18 +359,13 @@ class Cluster:
         The UI starts once the namespace exists: it asks the frontend about it at once, and a "not found"
         before registration would be cached by the frontend for a second, delaying everyone's first workflow.
         """
-        # Imported while the launcher starts: urllib loads ssl and email, ~25 ms off the critical path.
-        from temporal_dsql_runtime.namespaces import namespace_exists
-
-        endpoint = f"http://127.0.0.1:{environment['TEMPORAL_FRONTEND_HTTP_PORT']}"
+        http_port = int(environment["TEMPORAL_FRONTEND_HTTP_PORT"])
         deadline = time.monotonic() + READY_TIMEOUT
         registered = server_started = False
         while not stop_requested():
             server_started = self.echo_log() or server_started
             self.raise_if_exited()
-            registered = registered or (
-                server_started and namespace_exists(endpoint, NAMESPACE, RETENTION_SECONDS)
-            )
+            registered = registered or (server_started and namespace_registered(http_port))
             if registered:
                 self.start_ui(environment)
             ui_up = self.options.ui_port is None or accepts_connections(self.options.ui_port)

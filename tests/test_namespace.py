@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from support.ports import free_port
-from temporal_dsql_runtime.namespaces import namespace_exists
 
 LAUNCHER = Path(sys.executable).with_name("temporal-dsql-runtime")
 
@@ -42,8 +41,3 @@ def test_an_unreachable_frontend_is_one_line_and_exit_69() -> None:
     assert result.returncode == 69, result.stderr
     assert result.stderr.startswith("error: namespace default not ensured within 1 s: ")
     assert endpoint in result.stderr and len(result.stderr.splitlines()) == 1
-
-
-def test_namespace_exists_is_false_while_nothing_answers() -> None:
-    # What `make dev` polls while the frontend starts (its true case: tests/test_dev_cluster.py).
-    assert namespace_exists(f"http://127.0.0.1:{free_port()}", "default", 86400, timeout=1) is False

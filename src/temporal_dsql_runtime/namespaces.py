@@ -61,15 +61,6 @@ def ensure_namespace(endpoint: str, name: str, retention_seconds: int, timeout: 
     return NamespaceResult(name, "registered")
 
 
-def namespace_exists(endpoint: str, name: str, retention_seconds: int, timeout: float = 5.0) -> bool:
-    """Register `name` once (see ensure_namespace); False while the frontend is unreachable or not ready."""
-    try:
-        ensure_namespace(endpoint, name, retention_seconds, timeout)
-    except (UnavailableError, OSError):
-        return False
-    return True
-
-
 def ensure_namespaces(
     endpoint: str, names: list[str], retention_seconds: int, wait_seconds: float, timeout: float = 5.0
 ) -> list[NamespaceResult]:
