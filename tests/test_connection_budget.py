@@ -6,8 +6,9 @@ pool size 1 with one role asking for 2, which gives every pool of that process 2
 `pg_stat_activity` and must equal `rules.process_connections`: one pool per role, each at the process's pool
 size.
 
-The fork's warm-up fills every pool at start; upstream opens a connection only when a request finds none idle.
-So the test makes every pool's requests overlap, the way a busy cluster does: it locks every table of the
+A pool reaches its size only when that many of its requests wait at once: upstream opens a connection only when
+a request finds none idle, and the fork's warm-up stops one short (`maxConns - 1`). So the test makes every
+pool's requests overlap, the way a busy cluster does: it locks every table of the
 persistence database, and each role's two refresh loops (namespaces and cluster metadata, both every second
 here) soon wait on it together, each holding a connection. With the lock released, a workflow completes.
 """
